@@ -1,0 +1,73 @@
+/**
+ * buildApp: the Fastify application from its dependencies. Production (server.ts)
+ * and the tests call this same function.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { Config } from './config/types.js';
+import { taxiiError } from './errors.js';
+import { registerAuthentication } from './http/authentication.js';
+import type { AppDeps } from './http/context.js';
+import { registerErrorHandling } from './http/errors.js';
+import { registerNegotiation } from './http/negotiation.js';
+import { collectionRoutes } from './http/routes/collections.js';
+import { objectRoutes } from './http/routes/objects.js';
+import { discoveryRoutes } from './http/routes/root.js';
+import { createCommonPropertiesValidator } from './stix/common-properties.js';
+import type { ObjectValidator } from './stix/object-validator.js';
+import type { Store } from './store/index.js';
+import { createCursorCodec } from './taxii/cursor.js';
+
+export interface BuildOptions {
+  readonly config: Config;
+  readonly store: Store;
+  /** Key for signing `next` tokens; shared by every process on the same database. */
+  readonly cursorSecret: Buffer;
+  readonly logger?: FastifyBaseLogger | boolean;
+  readonly validator?: ObjectValidator;
+}
+
+const TAXII_BODY = /^application\/taxii\+json\s*(;.*)?$/i;
+
+export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
+  const { config, store } = options;
+  const maxBody = Math.max(...config.apiRoots.map((r) => r.maxContentLength));
+  const app = Fastify({
+    ...(typeof options.logger === 'object' ? { loggerInstance: options.logger } : { logger: options.logger ?? false }),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 600 },
+    bodyLimit: maxBody,
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+
+  const deps: AppDeps = {
+    config,
+    store,
+    validator: options.validator ?? createCommonPropertiesValidator(),
+    cursors: createCursorCodec(options.cursorSecret, config.server.cursorTtlSeconds),
+    authenticator: createAuthenticator(store.directory, config.server.credentialCacheSeconds),
+  };
+
+  registerErrorHandling(app);
+  registerNegotiation(app);
+  await registerAuthentication(app, config, deps.authenticator);
+
+  // Bodies are kept as text: objects are stored exactly as received (see ingest.ts).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(TAXII_BODY, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  // TR16: refuse a declared length above this API root's limit before reading the body.
+  app.addHook<{ Params: { root?: string } }>('preParsing', async (request) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    const root = config.apiRoots.find((r) => r.id === request.params.root);
+    if (root !== undefined && declared > root.maxContentLength) {
+      throw taxiiError('TOO_LARGE', `The body exceeds max_content_length (${root.maxContentLength} bytes) of this API root.`);
+    }
+  });
+
+  discoveryRoutes(app, deps);
+  collectionRoutes(app, deps);
+  objectRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,20 @@
+/** What every route handler gets, and the request decorations the plugins add. */
+import type { Authenticator, Principal } from '../auth/authenticator.js';
+import type { Config } from '../config/types.js';
+import type { ObjectValidator } from '../stix/object-validator.js';
+import type { Store } from '../store/index.js';
+import type { CursorCodec } from '../taxii/cursor.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly validator: ObjectValidator;
+  readonly cursors: CursorCodec;
+  readonly authenticator: Authenticator;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}

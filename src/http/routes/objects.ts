@@ -1,0 +1,126 @@
+/** Get objects (E7), add objects (E8), get an object (E9), delete (E10), versions (E11), manifest (E6). */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { taxiiError } from '../../errors.js';
+import { addObjects, parseEnvelope } from '../../ingest.js';
+import { STIX_MEDIA_TYPE, isTaxii21ContentType } from '../../taxii/media-types.js';
+import { PARAMS, parseQuery, type ParamSet, type RawQuery } from '../../taxii/query-params.js';
+import type { AppDeps } from '../context.js';
+import { cursorScope, finishPage, toPageQuery } from '../paging.js';
+import { principalOf, readableCollection, visibleCollection } from '../lookups.js';
+import { statusResource } from '../resources.js';
+import { formatMicros } from '../../taxii/timestamps.js';
+
+interface CollectionParams {
+  root: string;
+  collection: string;
+}
+interface ObjectParams extends CollectionParams {
+  object: string;
+}
+
+/** Envelope body built from stored JSON texts without re-serialising them. */
+function envelopeBody(paging: Record<string, unknown>, raws: readonly string[]): string {
+  if (raws.length === 0) return JSON.stringify(paging);
+  const head = JSON.stringify(paging);
+  const prefix = head === '{}' ? '{' : `${head.slice(0, -1)},`;
+  return `${prefix}"objects":[${raws.join(',')}]}`;
+}
+
+export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { server } = deps.config;
+  const parse = (request: FastifyRequest, params: ParamSet) => parseQuery(request.query as RawQuery, params, server);
+
+  app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
+    const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
+    const scope = cursorScope('objects', principalOf(request), collection.id);
+    const query = toPageQuery(parse(request, PARAMS.objects), server, deps.cursors, scope);
+    const page = await deps.store.objects.listObjects(collection.id, query);
+    const paging = finishPage(reply, page, query, deps.cursors, scope);
+    return reply.send(envelopeBody(paging, page.items.map((i) => i.raw)));
+  });
+
+  app.get<{ Params: CollectionParams }>('/:root/collections/:collection/manifest/', async (request, reply) => {
+    const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
+    const scope = cursorScope('manifest', principalOf(request), collection.id);
+    const query = toPageQuery(parse(request, PARAMS.objects), server, deps.cursors, scope);
+    const page = await deps.store.objects.listManifest(collection.id, query);
+    const paging = finishPage(reply, page, query, deps.cursors, scope);
+    if (page.items.length === 0) return paging;
+    return {
+      ...paging,
+      objects: page.items.map((r) => ({
+        id: r.id,
+        date_added: formatMicros(r.dateAdded),
+        version: r.version,
+        media_type: r.specVersion === '2.1' ? STIX_MEDIA_TYPE : `application/stix+json;version=${r.specVersion}`,
+      })),
+    };
+  });
+
+  app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/', async (request, reply) => {
+    const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
+    const objectId = request.params.object;
+    const scope = cursorScope('object', principalOf(request), collection.id, objectId);
+    const query = toPageQuery(parse(request, PARAMS.object), server, deps.cursors, scope);
+    const page = await deps.store.objects.listObjects(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } });
+    // TR25: an unknown object is 404; a known one whose versions are all filtered out is {}.
+    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) {
+      throw taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collection.id}.`);
+    }
+    const paging = finishPage(reply, page, query, deps.cursors, scope);
+    return reply.send(envelopeBody(paging, page.items.map((i) => i.raw)));
+  });
+
+  app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/versions/', async (request, reply) => {
+    const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
+    const objectId = request.params.object;
+    const scope = cursorScope('versions', principalOf(request), collection.id, objectId);
+    const query = toPageQuery(parse(request, PARAMS.versions), server, deps.cursors, scope);
+    const page = await deps.store.objects.listVersions(collection.id, objectId, query);
+    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) {
+      throw taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collection.id}.`);
+    }
+    const paging = finishPage(reply, page, query, deps.cursors, scope);
+    return page.items.length === 0 ? paging : { ...paging, versions: page.items.map((v) => v.version) };
+  });
+
+  app.delete<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/', async (request, reply) => {
+    const collection = await visibleCollection(deps, request, request.params.root, request.params.collection);
+    // T75: deleting needs both rights; one without the other is 403.
+    if (!collection.canRead || !collection.canWrite) {
+      throw taxiiError('FORBIDDEN', `You may not delete objects from collection ${collection.id} (needs read and write).`);
+    }
+    const parsed = parse(request, PARAMS.delete);
+    // TR26: without match[version] every version is deleted.
+    const versionGiven = (request.query as RawQuery)['match[version]'] !== undefined;
+    const filter = versionGiven ? parsed.filter : { ...parsed.filter, versions: { all: true as const } };
+    const deleted = await deps.store.objects.remove(collection.id, request.params.object, filter);
+    if (deleted === 0) {
+      throw taxiiError('NOT_FOUND', `No object ${request.params.object} (or no version matching the filters) in collection ${collection.id}.`);
+    }
+    return reply.code(200).send();
+  });
+
+  app.post<{ Params: CollectionParams; Body: string }>('/:root/collections/:collection/objects/', async (request, reply) => {
+    const collection = await visibleCollection(deps, request, request.params.root, request.params.collection);
+    if (!collection.canWrite) throw taxiiError('FORBIDDEN', `You may not add objects to collection ${collection.id}.`);
+    if (!isTaxii21ContentType(request.headers['content-type'])) {
+      throw taxiiError('UNSUPPORTED_MEDIA_TYPE', 'Send the envelope as Content-Type: application/taxii+json;version=2.1.');
+    }
+    const root = deps.config.apiRoots.find((r) => r.id === collection.apiRootId);
+    const body = typeof request.body === 'string' ? request.body : '';
+    // TR16: only a body larger than max_content_length is refused.
+    if (root !== undefined && Buffer.byteLength(body) > root.maxContentLength) {
+      throw taxiiError('TOO_LARGE', `The body exceeds max_content_length (${root.maxContentLength} bytes) of this API root.`);
+    }
+    const status = await addObjects(deps.store, deps.validator, {
+      apiRootId: collection.apiRootId,
+      collectionId: collection.id,
+      partnerId: principalOf(request).partnerId,
+      requestTimestamp: Date.now() * 1000,
+      envelope: parseEnvelope(body),
+    });
+    return reply.code(202).send(statusResource(status));
+  });
+}
+

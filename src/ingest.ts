@@ -1,0 +1,106 @@
+/**
+ * Add Objects (E8): turns a request body into stored versions and a status
+ * resource. Whole-request problems are thrown as TaxiiErrors before anything is
+ * stored; per-object problems become status failures while the rest is stored.
+ */
+import { randomUUID } from 'node:crypto';
+import { taxiiError } from './errors.js';
+import { contentHash } from './stix/canonical.js';
+import type { ObjectValidator } from './stix/object-validator.js';
+import type { Store } from './store/index.js';
+import type { IncomingObject } from './store/object-store.js';
+import type { StatusDetail, StatusRecord } from './store/status-store.js';
+import { scanEnvelopeObjects } from './taxii/envelope-scan.js';
+
+export interface ParsedEnvelope {
+  readonly objects: readonly unknown[];
+  /** JSON text of each object exactly as received. */
+  readonly raws: readonly string[];
+}
+
+const ENVELOPE_HINT = 'Send a TAXII envelope: {"objects": [ ...STIX objects... ]}';
+
+/** TR22/TR23: 400 for text that is not JSON, 422 for JSON that is not a usable envelope. */
+export function parseEnvelope(body: string): ParsedEnvelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    throw taxiiError('BAD_JSON', `The request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw taxiiError('UNPROCESSABLE', `The request body must be a JSON object. ${ENVELOPE_HINT}`);
+  }
+  const envelope = parsed as Record<string, unknown>;
+  const objects = envelope['objects'];
+  if (objects === undefined) {
+    const type = envelope['type'];
+    const hint = typeof type === 'string' && type !== 'bundle' ? ` This looks like a single ${type} object.` : '';
+    throw taxiiError('UNPROCESSABLE', `The envelope has no "objects" list.${hint} ${ENVELOPE_HINT}`);
+  }
+  if (!Array.isArray(objects)) throw taxiiError('UNPROCESSABLE', `"objects" must be a list. ${ENVELOPE_HINT}`);
+  if (objects.length === 0) throw taxiiError('UNPROCESSABLE', '"objects" is empty; a TAXII list holds at least one item.');
+  const scanned = scanEnvelopeObjects(body);
+  // Defensive: should the scan ever disagree with JSON.parse, fall back to re-serialised text.
+  const raws = scanned !== undefined && scanned.length === objects.length ? scanned : objects.map((o) => JSON.stringify(o));
+  return { objects, raws };
+}
+
+export interface IngestRequest {
+  readonly apiRootId: string;
+  readonly collectionId: string;
+  readonly partnerId: string;
+  readonly requestTimestamp: number;
+  readonly envelope: ParsedEnvelope;
+}
+
+export async function addObjects(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<StatusRecord> {
+  const { objects, raws } = request.envelope;
+  const statusId = randomUUID();
+  const verdicts = objects.map((o, i) => validator.validate(o, i));
+  const pendings: StatusDetail[] = verdicts.map((v) => ({ id: v.id, version: v.version ?? 'unknown' }));
+  await store.statuses.createPending({
+    id: statusId,
+    apiRootId: request.apiRootId,
+    collectionId: request.collectionId,
+    partnerId: request.partnerId,
+    requestTimestamp: request.requestTimestamp,
+    pendings,
+  });
+
+  const failures: StatusDetail[] = [];
+  const incoming: IncomingObject[] = [];
+  verdicts.forEach((v, i) => {
+    if (!v.ok) {
+      failures.push({ id: v.id, version: v.version, message: v.message });
+      return;
+    }
+    incoming.push({
+      id: v.id,
+      type: v.type,
+      version: v.version,
+      specVersion: v.specVersion,
+      contentHash: contentHash(objects[i]),
+      raw: raws[i] as string,
+    });
+  });
+
+  const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming);
+  const successes: StatusDetail[] = [];
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'added') successes.push({ id: outcome.id, version: outcome.version });
+    else if (outcome.kind === 'duplicate') {
+      successes.push({ id: outcome.id, version: outcome.version, message: 'already present; not stored again (T71)' });
+    } else failures.push({ id: outcome.id, version: outcome.version, message: outcome.message });
+  }
+  await store.statuses.complete(statusId, successes, failures);
+  return {
+    id: statusId,
+    status: 'complete',
+    requestTimestamp: request.requestTimestamp,
+    totalCount: objects.length,
+    successes,
+    failures,
+    pendings: [],
+  };
+}

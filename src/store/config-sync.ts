@@ -1,0 +1,64 @@
+/**
+ * Applies the declarative configuration to the database, idempotently: API roots,
+ * collections, partners, groups and grants are upserted; what the file no longer
+ * names is deactivated (roots, collections), marked removed (partners) or deleted
+ * (groups, grants). Stored objects and statuses are never touched.
+ */
+import type { Config } from '../config/types.js';
+import type { Db } from './db.js';
+
+export async function applyConfig(db: Db, config: Config): Promise<void> {
+  await db.transaction(async (tx) => {
+    const rootIds = config.apiRoots.map((r) => r.id);
+    for (const root of config.apiRoots) {
+      await tx.query(
+        `INSERT INTO api_roots (id, title, description, max_content_length, active) VALUES ($1, $2, $3, $4, true)
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
+           max_content_length = excluded.max_content_length, active = true`,
+        [root.id, root.title, root.description ?? null, root.maxContentLength],
+      );
+    }
+    await tx.query('UPDATE api_roots SET active = false WHERE NOT (id = ANY($1::text[]))', [rootIds]);
+
+    const collections = config.apiRoots.flatMap((r) => r.collections.map((c) => ({ root: r.id, c })));
+    // Aliases move between collections safely: clear them first, then set them again.
+    await tx.query('UPDATE collections SET alias = NULL, active = false');
+    for (const { root, c } of collections) {
+      await tx.query(
+        `INSERT INTO collections (id, api_root_id, alias, title, description, active) VALUES ($1, $2, $3, $4, $5, true)
+         ON CONFLICT (id) DO UPDATE SET api_root_id = excluded.api_root_id, alias = excluded.alias,
+           title = excluded.title, description = excluded.description, active = true`,
+        [c.id, root, c.alias ?? null, c.title, c.description ?? null],
+      );
+    }
+
+    for (const p of config.partners) {
+      await tx.query(
+        `INSERT INTO partners (id, name, status, api_key_hashes) VALUES ($1, $2, $3, $4::text[])
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, api_key_hashes = excluded.api_key_hashes`,
+        [p.id, p.name, p.status, p.apiKeyHashes],
+      );
+    }
+    await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}' WHERE NOT (id = ANY($1::text[]))`, [
+      config.partners.map((p) => p.id),
+    ]);
+
+    await tx.query('DELETE FROM grants');
+    await tx.query('DELETE FROM group_members');
+    await tx.query('DELETE FROM partner_groups WHERE NOT (id = ANY($1::text[]))', [config.groups.map((g) => g.id)]);
+    for (const g of config.groups) {
+      await tx.query('INSERT INTO partner_groups (id) VALUES ($1) ON CONFLICT DO NOTHING', [g.id]);
+      for (const member of g.members) {
+        await tx.query('INSERT INTO group_members (group_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [g.id, member]);
+      }
+    }
+    for (const { c } of collections) {
+      for (const grant of c.grants) {
+        await tx.query(
+          'INSERT INTO grants (collection_id, partner_id, group_id, can_read, can_write) VALUES ($1, $2, $3, $4, $5)',
+          [c.id, grant.partner ?? null, grant.group ?? null, grant.read, grant.write],
+        );
+      }
+    }
+  });
+}

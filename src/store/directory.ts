@@ -1,0 +1,125 @@
+/**
+ * Who is calling and what they may touch: partners, API roots and collections
+ * as seen by one partner. Read from the database on every request, so suspending
+ * a partner or removing a grant takes effect on the partner's next request.
+ */
+import type { Db } from './db.js';
+
+export interface PartnerRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly status: 'active' | 'suspended' | 'removed';
+  readonly apiKeyHashes: readonly string[];
+}
+
+export interface ApiRootRecord {
+  readonly id: string;
+  readonly title: string;
+  readonly description: string | null;
+  readonly maxContentLength: number;
+}
+
+/** A collection with the caller's computed rights (taxii-2.1.md §9.5). */
+export interface CollectionView {
+  readonly id: string;
+  readonly apiRootId: string;
+  readonly alias: string | null;
+  readonly title: string;
+  readonly description: string | null;
+  readonly canRead: boolean;
+  readonly canWrite: boolean;
+}
+
+interface CollectionRow {
+  id: string;
+  api_root_id: string;
+  alias: string | null;
+  title: string;
+  description: string | null;
+  can_read: boolean;
+  can_write: boolean;
+}
+
+const GRANTED = `
+  FROM collections c
+  JOIN api_roots r ON r.id = c.api_root_id AND r.active
+  JOIN grants g ON g.collection_id = c.id
+  WHERE c.active
+    AND (g.partner_id = $1 OR g.group_id IN (SELECT group_id FROM group_members WHERE partner_id = $1))`;
+
+const COLLECTION_COLUMNS = `c.id::text AS id, c.api_root_id, c.alias, c.title, c.description,
+  bool_or(g.can_read) AS can_read, bool_or(g.can_write) AS can_write`;
+
+function toView(row: CollectionRow): CollectionView {
+  return {
+    id: row.id,
+    apiRootId: row.api_root_id,
+    alias: row.alias,
+    title: row.title,
+    description: row.description,
+    canRead: row.can_read,
+    canWrite: row.can_write,
+  };
+}
+
+export interface Directory {
+  findPartner(id: string): Promise<PartnerRecord | undefined>;
+  /** API roots in which the partner holds at least one grant. */
+  apiRootsFor(partnerId: string): Promise<ApiRootRecord[]>;
+  apiRootFor(partnerId: string, rootId: string): Promise<ApiRootRecord | undefined>;
+  /** Collections the partner can read or write, in a stable order (T33). */
+  collectionsFor(partnerId: string, rootId: string): Promise<CollectionView[]>;
+  /** By UUID or alias (TR21); undefined when absent or not granted at all. */
+  collectionFor(partnerId: string, rootId: string, idOrAlias: string): Promise<CollectionView | undefined>;
+}
+
+export function createDirectory(db: Db): Directory {
+  const rootQuery = (extra: string) => `
+    SELECT r.id, r.title, r.description, r.max_content_length
+    FROM api_roots r
+    WHERE r.active ${extra} AND EXISTS (
+      SELECT 1 FROM collections c JOIN grants g ON g.collection_id = c.id
+      WHERE c.api_root_id = r.id AND c.active AND (g.can_read OR g.can_write)
+        AND (g.partner_id = $1 OR g.group_id IN (SELECT group_id FROM group_members WHERE partner_id = $1)))
+    ORDER BY r.id`;
+  const toRoot = (r: { id: string; title: string; description: string | null; max_content_length: unknown }) => ({
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    maxContentLength: Number(r.max_content_length),
+  });
+  return {
+    async findPartner(id) {
+      const rows = await db.query<{ id: string; name: string; status: PartnerRecord['status']; api_key_hashes: string[] }>(
+        'SELECT id, name, status, api_key_hashes FROM partners WHERE id = $1',
+        [id],
+      );
+      const row = rows[0];
+      return row && { id: row.id, name: row.name, status: row.status, apiKeyHashes: row.api_key_hashes };
+    },
+    async apiRootsFor(partnerId) {
+      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery(''), [partnerId]);
+      return rows.map(toRoot);
+    },
+    async apiRootFor(partnerId, rootId) {
+      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery('AND r.id = $2'), [partnerId, rootId]);
+      return rows[0] && toRoot(rows[0]);
+    },
+    async collectionsFor(partnerId, rootId) {
+      const rows = await db.query<CollectionRow>(
+        `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2
+         GROUP BY c.id HAVING bool_or(g.can_read OR g.can_write) ORDER BY c.id`,
+        [partnerId, rootId],
+      );
+      return rows.map(toView);
+    },
+    async collectionFor(partnerId, rootId, idOrAlias) {
+      const rows = await db.query<CollectionRow>(
+        `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2 AND (c.id::text = $3 OR c.alias = $3)
+         GROUP BY c.id HAVING bool_or(g.can_read OR g.can_write)`,
+        [partnerId, rootId, idOrAlias.toLowerCase()],
+      );
+      return rows[0] && toView(rows[0]);
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/** The storage facade handed to the HTTP layer. */
+import type { Db } from './db.js';
+import { createDirectory, type Directory } from './directory.js';
+import { createObjectStore, type ObjectStore } from './object-store.js';
+import { createStatusStore, type StatusStore } from './status-store.js';
+
+export interface Store {
+  readonly db: Db;
+  readonly directory: Directory;
+  readonly objects: ObjectStore;
+  readonly statuses: StatusStore;
+}
+
+export function createStore(db: Db): Store {
+  return {
+    db,
+    directory: createDirectory(db),
+    objects: createObjectStore(db),
+    statuses: createStatusStore(db),
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Status resources of Add Objects requests (taxii-2.1.md §9.3, E3). Persisted,
+ * bound to the submitting partner (TR19), kept for the configured retention.
+ */
+import { toNumber, type Db } from './db.js';
+
+export interface StatusDetail {
+  readonly id: string;
+  readonly version: string;
+  readonly message?: string;
+}
+
+export interface StatusRecord {
+  readonly id: string;
+  readonly status: 'pending' | 'complete';
+  readonly requestTimestamp: number;
+  readonly totalCount: number;
+  readonly successes: readonly StatusDetail[];
+  readonly failures: readonly StatusDetail[];
+  readonly pendings: readonly StatusDetail[];
+}
+
+export interface NewStatus {
+  readonly id: string;
+  readonly apiRootId: string;
+  readonly collectionId: string;
+  readonly partnerId: string;
+  readonly requestTimestamp: number;
+  readonly pendings: readonly StatusDetail[];
+}
+
+export interface StatusStore {
+  createPending(status: NewStatus): Promise<void>;
+  complete(id: string, successes: readonly StatusDetail[], failures: readonly StatusDetail[]): Promise<void>;
+  /** Only the submitting partner finds its statuses (TR19). */
+  find(id: string, apiRootId: string, partnerId: string): Promise<StatusRecord | undefined>;
+  /** Removes statuses last updated before `olderThan` (µs); returns how many. */
+  purge(olderThan: number): Promise<number>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NOW_MICROS = '(extract(epoch FROM clock_timestamp()) * 1000000)::bigint';
+
+function jsonList(list: readonly StatusDetail[]): string | null {
+  return list.length === 0 ? null : JSON.stringify(list);
+}
+
+function parseList(value: unknown): StatusDetail[] {
+  if (value === null || value === undefined) return [];
+  return (typeof value === 'string' ? JSON.parse(value) : value) as StatusDetail[];
+}
+
+export function createStatusStore(db: Db): StatusStore {
+  return {
+    async createPending(s) {
+      await db.query(
+        `INSERT INTO statuses (id, api_root_id, collection_id, partner_id, status, request_timestamp, total_count,
+           success_count, failure_count, pending_count, pendings, updated_at)
+         VALUES ($1::uuid, $2, $3::uuid, $4, 'pending', $5::bigint, $6, 0, 0, $6, $7::jsonb, ${NOW_MICROS})`,
+        [s.id, s.apiRootId, s.collectionId, s.partnerId, String(s.requestTimestamp), s.pendings.length, jsonList(s.pendings)],
+      );
+    },
+    async complete(id, successes, failures) {
+      await db.query(
+        `UPDATE statuses SET status = 'complete', success_count = $2, failure_count = $3, pending_count = 0,
+           successes = $4::jsonb, failures = $5::jsonb, pendings = NULL, updated_at = ${NOW_MICROS}
+         WHERE id = $1::uuid`,
+        [id, successes.length, failures.length, jsonList(successes), jsonList(failures)],
+      );
+    },
+    async find(id, apiRootId, partnerId) {
+      if (!UUID.test(id)) return undefined;
+      const rows = await db.query<{
+        id: string; status: 'pending' | 'complete'; request_timestamp: unknown; total_count: number;
+        successes: unknown; failures: unknown; pendings: unknown;
+      }>(
+        `SELECT id::text AS id, status, request_timestamp, total_count, successes, failures, pendings
+         FROM statuses WHERE id = $1::uuid AND api_root_id = $2 AND partner_id = $3`,
+        [id.toLowerCase(), apiRootId, partnerId],
+      );
+      const row = rows[0];
+      if (row === undefined) return undefined;
+      return {
+        id: row.id,
+        status: row.status,
+        requestTimestamp: toNumber(row.request_timestamp),
+        totalCount: Number(row.total_count),
+        successes: parseList(row.successes),
+        failures: parseList(row.failures),
+        pendings: parseList(row.pendings),
+      };
+    },
+    async purge(olderThan) {
+      const rows = await db.query('DELETE FROM statuses WHERE updated_at < $1::bigint RETURNING 1', [String(olderThan)]);
+      return rows.length;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Timestamps as strings and integer microseconds, never JS Dates: a Date keeps
+ * milliseconds only and TAXII timestamps carry microseconds (taxii-2.1.md §3).
+ */
+
+// RFC 3339 in UTC with a literal Z, any number of fraction digits (A8: accepted on input).
+const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,32}))?Z$/;
+
+export interface ParsedTimestamp {
+  /** Whole seconds since the epoch. */
+  readonly seconds: number;
+  /** The fraction digits exactly as written ('' when absent). */
+  readonly fraction: string;
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+export function parseTimestamp(text: string): ParsedTimestamp | undefined {
+  const m = RFC3339_UTC.exec(text);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, s, frac] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  // STIX allows a leap second (60); its instant is folded onto the next second.
+  const second = Number(s);
+  if (month < 1 || month > 12) return undefined;
+  if (day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  const seconds = Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
+  return { seconds, fraction: frac ?? '' };
+}
+
+/** Microseconds since the epoch, truncating finer digits; undefined when malformed. */
+export function timestampToMicros(text: string): number | undefined {
+  const parsed = parseTimestamp(text);
+  if (parsed === undefined) return undefined;
+  const micros = Number(parsed.fraction.slice(0, 6).padEnd(6, '0'));
+  return parsed.seconds * 1_000_000 + micros;
+}
+
+/**
+ * A text key that sorts and compares like the instant itself at any precision:
+ * `…53.935Z` and `…53.935000Z` give the same key (TR9). Compare with COLLATE "C".
+ */
+export function versionKey(text: string): string | undefined {
+  const parsed = parseTimestamp(text);
+  if (parsed === undefined) return undefined;
+  const whole = new Date(parsed.seconds * 1000).toISOString().slice(0, 19);
+  return `${whole}.${parsed.fraction.replace(/0+$/, '')}`;
+}
+
+/** TAXII timestamp with exactly six fraction digits (TR2, A8). */
+export function formatMicros(micros: number): string {
+  const millis = Math.floor(micros / 1000);
+  const rest = micros - millis * 1000;
+  const iso = new Date(millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
+}
+
+export function nowMicros(): number {
+  const wallMillis = Date.now();
+  // performance.now() adds sub-millisecond resolution; the store still forces strict increase.
+  const sub = Math.floor((performance.now() % 1) * 1000);
+  return wallMillis * 1000 + sub;
+}
