@@ -1,0 +1,23 @@
+# taxii-exchange: build the TypeScript, then run the compiled server on Node 20.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY test ./test
+RUN npx tsc -p tsconfig.json
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production TAXII_HOST=0.0.0.0 TAXII_PORT=8000 TAXII_DATA_DIR=/var/lib/taxii-exchange
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY schemas ./schemas
+COPY migrations ./migrations
+COPY config ./config
+RUN mkdir -p /var/lib/taxii-exchange && chown node:node /var/lib/taxii-exchange
+USER node
+EXPOSE 8000
+CMD ["node", "dist/src/server.js"]

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs the README's curl walkthrough verbatim against a freshly started server
+# (demo configuration, a throwaway PGlite directory) and checks the answers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+workdir=$(mktemp -d)
+# The README talks to port 8000, so the server must get it.
+port=8000
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+npm run build --silent
+TAXII_DATA_DIR="$workdir/data" TAXII_PORT=$port node dist/src/server.js >"$workdir/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 60); do
+  curl -s -o /dev/null "http://127.0.0.1:$port/taxii2/" && break
+  sleep 0.5
+done
+kill -0 "$server_pid" 2>/dev/null || { cat "$workdir/server.log"; echo "walkthrough: the server did not start (is port $port taken?)"; exit 1; }
+
+# The walkthrough block, exactly as the README shows it.
+sed -n '/<!-- walkthrough:start -->/,/<!-- walkthrough:end -->/p' README.md | sed '1,2d;$d' | sed '$d' >"$workdir/walkthrough.sh"
+bash -e "$workdir/walkthrough.sh" >"$workdir/out.txt" 2>&1 || { cat "$workdir/out.txt"; echo "walkthrough: failed"; exit 1; }
+
+expect() {
+  grep -q -- "$1" "$workdir/out.txt" || { cat "$workdir/out.txt"; echo "walkthrough: expected to see: $1"; exit 1; }
+}
+expect '"title":"taxii-exchange demo"'
+expect '"api_roots":\["/alliance/","/sandbox/"\]'
+expect '"status":"complete","request_timestamp"'
+expect '"total_count":3,"success_count":3'
+expect 'indicator.id: \\"indicator--not-a-uuid\\" does not end in an RFC 4122 UUID'
+expect 'x-taxii-date-added-first: '
+expect '"more":true,"next":"'
+expect '"aliases": \["ExRAT"\]'
+expect '"versions":\["2026-01-10T08:00:00.000Z","2026-02-01T09:30:00.000Z"\]'
+expect 'HTTP/1.1 401 Unauthorized'
+expect 'www-authenticate: Basic realm="taxii-exchange", Bearer realm="taxii-exchange"'
+expect '"http_status":"406"'
+expect 'limit must be a whole number greater than 0'
+expect '"http_status":"404"'
+lines=$(wc -l <"$workdir/out.txt")
+echo "walkthrough: ok ($lines lines of output, every command ran)"
