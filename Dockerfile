@@ -5,7 +5,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-COPY test ./test
 RUN npx tsc -p tsconfig.json
 
 FROM node:20-bookworm-slim

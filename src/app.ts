@@ -9,7 +9,7 @@ import type { Config } from './config/types.js';
 import { taxiiError } from './errors.js';
 import { registerAuthentication } from './http/authentication.js';
 import type { AppDeps } from './http/context.js';
-import { registerErrorHandling } from './http/errors.js';
+import { registerErrorHandling, writeClientError } from './http/errors.js';
 import { registerNegotiation } from './http/negotiation.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
@@ -39,6 +39,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     bodyLimit: maxBody,
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    clientErrorHandler: writeClientError,
   });
 
   const deps: AppDeps = {

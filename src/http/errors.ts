@@ -3,7 +3,10 @@
  * leave as the TAXII error resource (TR18). 5xx bodies never echo internals.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { Errors, TaxiiError, taxiiError, toErrorResource, type ErrorName } from '../errors.js';
+import { TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
 
 export const AUTH_CHALLENGE = 'Basic realm="taxii-exchange", Bearer realm="taxii-exchange"';
 
@@ -31,6 +34,37 @@ function fromFastifyError(error: FastifyError): TaxiiError | undefined {
   return undefined;
 }
 
+// Connection-level failures of the database: the request may succeed later.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300']);
+
+function isDatabaseUnavailable(error: { code?: unknown }): boolean {
+  const code = typeof error.code === 'string' ? error.code : '';
+  return UNAVAILABLE_CODES.has(code) || code.startsWith('08');
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (e.g. a URL or
+ * headers over the size limit) still get a TAXII error resource.
+ */
+export function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) return;
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify({
+    title: tooLarge ? 'Request header fields too large' : 'Bad request',
+    description: tooLarge
+      ? 'The URL or headers are too long; send fewer match[...] values per request.'
+      : 'The HTTP request could not be parsed.',
+    error_id: randomUUID(),
+    error_code: tooLarge ? 'TAXII_ERR_REQUEST_HEADERS_TOO_LARGE' : 'TAXII_ERR_REQUEST_MALFORMED',
+    http_status: String(status),
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `Content-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: TaxiiError): FastifyReply {
   if (error.status === 401) reply.header('www-authenticate', AUTH_CHALLENGE);
   return reply.code(error.status).send(toErrorResource(error, request.id));
@@ -44,6 +78,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const mapped = fromFastifyError(error);
     if (mapped !== undefined) return sendError(reply, request, mapped);
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return sendError(reply, request, taxiiError('UNAVAILABLE', 'The database is unavailable; retry later.'));
+    }
     request.log.error({ err: error }, 'unexpected error');
     return sendError(
       reply,

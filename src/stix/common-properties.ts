@@ -44,6 +44,22 @@ function describe(value: unknown): string {
 
 class Rejection extends Error {}
 
+export const MAX_NESTING = 64;
+
+/** Depth of nested objects and lists, counted without recursion (hostile input may nest deeply). */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 function checkTimestamp(type: string, name: string, value: unknown): string {
   if (typeof value !== 'string') throw new Rejection(`${type}.${name}: must be a timestamp string, got ${describe(value)}`);
   if (parseTimestamp(value) === undefined) {
@@ -59,6 +75,7 @@ function checkObject(object: unknown): Omit<Extract<Verdict, { ok: true }>, 'ok'
   if (object === null || typeof object !== 'object' || Array.isArray(object)) {
     throw new Rejection(`must be a STIX object (a JSON object), got ${describe(object)}`);
   }
+  if (nestingDepth(object) > MAX_NESTING) throw new Rejection(`nests objects and lists deeper than ${MAX_NESTING} levels`);
   const o = object as Record<string, unknown>;
   const type = o['type'];
   if (typeof type !== 'string') throw new Rejection(`type: required string property is ${o['type'] === undefined ? 'missing' : describe(type)}`);
