@@ -6,10 +6,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/types.js';
-import { taxiiError } from './errors.js';
 import { registerAuthentication } from './http/authentication.js';
 import type { AppDeps } from './http/context.js';
-import { registerErrorHandling, writeClientError } from './http/errors.js';
+import { authChallenge, registerErrorHandling, writeClientError } from './http/errors.js';
 import { registerNegotiation } from './http/negotiation.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
@@ -38,7 +37,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 600 },
     bodyLimit: maxBody,
     genReqId: () => randomUUID(),
-    return503OnClosing: true,
+    // In-flight and keep-alive requests finish normally while the server closes.
+    return503OnClosing: false,
     clientErrorHandler: writeClientError,
   });
 
@@ -50,22 +50,13 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     authenticator: createAuthenticator(store.directory, config.server.credentialCacheSeconds),
   };
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, authChallenge(config.auth.basic, config.auth.jwt !== undefined));
   registerNegotiation(app);
   await registerAuthentication(app, config, deps.authenticator);
 
   // Bodies are kept as text: objects are stored exactly as received (see ingest.ts).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(TAXII_BODY, { parseAs: 'string' }, (_request, body, done) => done(null, body));
-
-  // TR16: refuse a declared length above this API root's limit before reading the body.
-  app.addHook<{ Params: { root?: string } }>('preParsing', async (request) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    const root = config.apiRoots.find((r) => r.id === request.params.root);
-    if (root !== undefined && declared > root.maxContentLength) {
-      throw taxiiError('TOO_LARGE', `The body exceeds max_content_length (${root.maxContentLength} bytes) of this API root.`);
-    }
-  });
 
   discoveryRoutes(app, deps);
   collectionRoutes(app, deps);

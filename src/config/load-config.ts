@@ -137,6 +137,9 @@ function checkReferences(file: string, raw: RawConfig): void {
   if (defaultRoot !== undefined && !rootIds.has(defaultRoot)) {
     throw new ConfigError(file, 'server.default_api_root', `no API root with id "${defaultRoot}"`);
   }
+  if (raw.auth?.basic === false && raw.auth.jwt === undefined) {
+    throw new ConfigError(file, 'auth', 'no way to authenticate: enable basic or configure jwt');
+  }
   const pageSize = raw.server.page_size;
   if (pageSize?.default !== undefined && pageSize.max !== undefined && pageSize.default > pageSize.max) {
     throw new ConfigError(file, 'server.page_size.default', 'must not exceed server.page_size.max');

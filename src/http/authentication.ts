@@ -42,6 +42,7 @@ export async function registerAuthentication(app: FastifyInstance, config: Confi
     });
   }
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('writeTarget', undefined);
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization ?? '';
     const space = header.indexOf(' ');

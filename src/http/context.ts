@@ -2,6 +2,7 @@
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { Config } from '../config/types.js';
 import type { ObjectValidator } from '../stix/object-validator.js';
+import type { CollectionView } from '../store/directory.js';
 import type { Store } from '../store/index.js';
 import type { CursorCodec } from '../taxii/cursor.js';
 
@@ -16,5 +17,7 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
+    /** Set on Add Objects once the caller may write to the collection. */
+    writeTarget: { readonly collection: CollectionView; readonly maxContentLength: number } | undefined;
   }
 }

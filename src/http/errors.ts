@@ -5,10 +5,15 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { Errors, TaxiiError, taxiiError, toErrorResource, type ErrorName } from '../errors.js';
+import { TaxiiError, taxiiError, toErrorResource, type ErrorName } from '../errors.js';
 import { TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
 
-export const AUTH_CHALLENGE = 'Basic realm="taxii-exchange", Bearer realm="taxii-exchange"';
+import { STATUS_CODES } from 'node:http';
+
+/** The WWW-Authenticate challenges for the schemes this server accepts (T8). */
+export function authChallenge(basic: boolean, bearer: boolean): string {
+  return [basic && 'Basic realm="taxii-exchange"', bearer && 'Bearer realm="taxii-exchange"'].filter(Boolean).join(', ');
+}
 
 const FASTIFY_CODES: Record<string, { name: ErrorName; description: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { name: 'TOO_LARGE', description: 'The request body exceeds max_content_length of this API root.' },
@@ -29,7 +34,8 @@ function fromFastifyError(error: FastifyError): TaxiiError | undefined {
   if (status !== undefined && status >= 400 && status < 500) {
     if (status === 413) return taxiiError('TOO_LARGE', 'The request body is too large.');
     if (status === 415) return taxiiError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type.');
-    return new TaxiiError({ ...Errors.BAD_PARAMETER, status }, 'The request could not be processed.');
+    const title = STATUS_CODES[status] ?? 'Client error';
+    return new TaxiiError({ code: 'TAXII_ERR_REQUEST_REJECTED', status, title }, `${title}: ${error.message}`);
   }
   return undefined;
 }
@@ -65,12 +71,11 @@ export function writeClientError(error: Error & { code?: string }, socket: Socke
   );
 }
 
-export function sendError(reply: FastifyReply, request: FastifyRequest, error: TaxiiError): FastifyReply {
-  if (error.status === 401) reply.header('www-authenticate', AUTH_CHALLENGE);
-  return reply.code(error.status).send(toErrorResource(error, request.id));
-}
-
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, challenge: string): void {
+  const sendError = (reply: FastifyReply, request: FastifyRequest, error: TaxiiError): FastifyReply => {
+    if (error.status === 401) reply.header('www-authenticate', challenge);
+    return reply.code(error.status).send(toErrorResource(error, request.id));
+  };
   app.setErrorHandler((error: FastifyError | TaxiiError, request, reply) => {
     if (error instanceof TaxiiError) {
       if (error.status >= 500) request.log.error({ err: error }, 'request failed');

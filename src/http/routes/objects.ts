@@ -18,6 +18,10 @@ interface ObjectParams extends CollectionParams {
   object: string;
 }
 
+function tooLarge(limit: number) {
+  return taxiiError('TOO_LARGE', `The body exceeds max_content_length (${limit} bytes) of this API root.`);
+}
+
 /** Envelope body built from stored JSON texts without re-serialising them. */
 function envelopeBody(paging: Record<string, unknown>, raws: readonly string[]): string {
   if (raws.length === 0) return JSON.stringify(paging);
@@ -101,26 +105,39 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     return reply.code(200).send();
   });
 
-  app.post<{ Params: CollectionParams; Body: string }>('/:root/collections/:collection/objects/', async (request, reply) => {
+  /**
+   * Everything that can be refused before the body is read is refused before it is
+   * read, in this order: 404 (collection not visible), 403, 415, 413 (TR16).
+   */
+  const admitPost = async (request: FastifyRequest<{ Params: CollectionParams }>) => {
     const collection = await visibleCollection(deps, request, request.params.root, request.params.collection);
     if (!collection.canWrite) throw taxiiError('FORBIDDEN', `You may not add objects to collection ${collection.id}.`);
     if (!isTaxii21ContentType(request.headers['content-type'])) {
       throw taxiiError('UNSUPPORTED_MEDIA_TYPE', 'Send the envelope as Content-Type: application/taxii+json;version=2.1.');
     }
-    const root = deps.config.apiRoots.find((r) => r.id === collection.apiRootId);
-    const body = typeof request.body === 'string' ? request.body : '';
-    // TR16: only a body larger than max_content_length is refused.
-    if (root !== undefined && Buffer.byteLength(body) > root.maxContentLength) {
-      throw taxiiError('TOO_LARGE', `The body exceeds max_content_length (${root.maxContentLength} bytes) of this API root.`);
-    }
-    const status = await addObjects(deps.store, deps.validator, {
-      apiRootId: collection.apiRootId,
-      collectionId: collection.id,
-      partnerId: principalOf(request).partnerId,
-      requestTimestamp: Date.now() * 1000,
-      envelope: parseEnvelope(body),
-    });
-    return reply.code(202).send(statusResource(status));
-  });
+    const limit = deps.config.apiRoots.find((r) => r.id === collection.apiRootId)?.maxContentLength ?? 0;
+    if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge(limit);
+    request.writeTarget = { collection, maxContentLength: limit };
+  };
+
+  app.post<{ Params: CollectionParams; Body: string }>(
+    '/:root/collections/:collection/objects/',
+    { preParsing: async (request, _reply, payload) => (await admitPost(request), payload) },
+    async (request, reply) => {
+      const target = request.writeTarget;
+      if (target === undefined) throw new Error('POST objects without an admitted collection');
+      const body = typeof request.body === 'string' ? request.body : '';
+      // A chunked body has no Content-Length: measure what arrived. Equal to the limit is allowed.
+      if (Buffer.byteLength(body) > target.maxContentLength) throw tooLarge(target.maxContentLength);
+      const status = await addObjects(deps.store, deps.validator, {
+        apiRootId: target.collection.apiRootId,
+        collectionId: target.collection.id,
+        partnerId: principalOf(request).partnerId,
+        requestTimestamp: Date.now() * 1000,
+        envelope: parseEnvelope(body),
+      });
+      return reply.code(202).send(statusResource(status));
+    },
+  );
 }
 
