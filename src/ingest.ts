@@ -85,7 +85,15 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
     });
   });
 
-  const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming);
+  let outcomes;
+  try {
+    outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming);
+  } catch (err) {
+    // Nothing was stored (one transaction); say so in the status rather than leave it pending.
+    const unstored = incoming.map((o) => ({ id: o.id, version: o.version ?? 'unknown', message: 'not stored: the server failed; post it again' }));
+    await store.statuses.complete(statusId, [], [...failures, ...unstored]).catch(() => undefined);
+    throw err;
+  }
   const successes: StatusDetail[] = [];
   for (const outcome of outcomes) {
     if (outcome.kind === 'added') successes.push({ id: outcome.id, version: outcome.version });

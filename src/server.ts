@@ -7,7 +7,7 @@ import { buildApp } from './app.js';
 import { ConfigError } from './config/load-config.js';
 import { getOrCreateSecret } from './store/secrets.js';
 import { createStore } from './store/index.js';
-import { openDatabase, prepareDatabase, readEnvironment } from './startup.js';
+import { openDatabase, prepareDatabase, readConfig, readEnvironment } from './startup.js';
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -17,10 +17,10 @@ async function main(): Promise<void> {
     redact: ['req.headers.authorization', 'headers.authorization'],
   });
   const environment = readEnvironment(process.env);
+  const config = await readConfig(environment, process.env);
   const db = await openDatabase(environment);
-  let config;
   try {
-    config = await prepareDatabase(db, environment, process.env);
+    await prepareDatabase(db, config);
   } catch (err) {
     await db.close();
     throw err;

@@ -27,10 +27,12 @@ export function openDatabase(environment: Environment): Promise<Db> {
   });
 }
 
-/** Migrates, then applies the configuration; returns the loaded configuration. */
-export async function prepareDatabase(db: Db, environment: Environment, env: NodeJS.ProcessEnv): Promise<Config> {
-  const config = await loadConfig(environment.configPath, env);
+export function readConfig(environment: Environment, env: NodeJS.ProcessEnv): Promise<Config> {
+  return loadConfig(environment.configPath, env);
+}
+
+/** Migrates, then applies the configuration. */
+export async function prepareDatabase(db: Db, config: Config): Promise<void> {
   await migrate(db);
   await applyConfig(db, config);
-  return config;
 }

@@ -9,9 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { hashApiKey } from '../auth/api-keys.js';
-import { ConfigError, loadConfig } from '../config/load-config.js';
+import { ConfigError } from '../config/load-config.js';
 import { migrate } from '../store/migrate.js';
-import { openDatabase, prepareDatabase, readEnvironment } from '../startup.js';
+import { openDatabase, prepareDatabase, readConfig, readEnvironment } from '../startup.js';
 
 const USAGE = `usage: taxii-exchange <migrate | apply-config | check-config | hash-key>
 environment: TAXII_CONFIG (configuration file), DATABASE_URL (PostgreSQL; else PGlite in TAXII_DATA_DIR, default ./data)`;
@@ -30,9 +30,10 @@ async function run(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'apply-config': {
+      const config = await readConfig(environment, process.env);
       const db = await openDatabase(environment);
       try {
-        await prepareDatabase(db, environment, process.env);
+        await prepareDatabase(db, config);
         console.log(`configuration applied: ${environment.configPath}`);
       } finally {
         await db.close();
@@ -40,7 +41,7 @@ async function run(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'check-config': {
-      const config = await loadConfig(environment.configPath);
+      const config = await readConfig(environment, process.env);
       console.log(`configuration ok: ${config.apiRoots.length} API roots, ${config.partners.length} partners`);
       return 0;
     }
