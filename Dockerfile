@@ -3,9 +3,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json
+RUN npx tsc -p tsconfig.build.json
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production TAXII_HOST=0.0.0.0 TAXII_PORT=8000 TAXII_DATA_DIR=/var/lib/taxii-exchange
