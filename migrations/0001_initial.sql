@@ -88,9 +88,10 @@ CREATE TABLE statuses (
   success_count     integer NOT NULL,
   failure_count     integer NOT NULL,
   pending_count     integer NOT NULL,
-  successes         jsonb,
-  failures          jsonb,
-  pendings          jsonb,
+  -- JSON text, not jsonb: jsonb cannot hold the \u0000 escape a rejected object may carry.
+  successes         text,
+  failures          text,
+  pendings          text,
   updated_at        bigint NOT NULL
 );
 CREATE INDEX statuses_updated ON statuses (updated_at);

@@ -6,9 +6,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/types.js';
+import { taxiiError } from './errors.js';
 import { registerAuthentication } from './http/authentication.js';
 import type { AppDeps } from './http/context.js';
-import { authChallenge, registerErrorHandling, writeClientError } from './http/errors.js';
+import { authChallenge, frameworkError, registerErrorHandling, writeClientError } from './http/errors.js';
 import { registerNegotiation } from './http/negotiation.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
@@ -40,6 +41,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     // In-flight and keep-alive requests finish normally while the server closes.
     return503OnClosing: false,
     clientErrorHandler: writeClientError,
+    frameworkErrors: frameworkError,
   });
 
   const deps: AppDeps = {
@@ -53,6 +55,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   registerErrorHandling(app, authChallenge(config.auth.basic, config.auth.jwt !== undefined));
   registerNegotiation(app);
   await registerAuthentication(app, config, deps.authenticator);
+  // PostgreSQL text cannot hold NUL: a path naming one names nothing that exists.
+  app.addHook('onRequest', async (request) => {
+    for (const value of Object.values(request.params as Record<string, string>)) {
+      if (value.includes('\u0000')) throw taxiiError('NOT_FOUND', 'No TAXII resource at this path.');
+    }
+  });
 
   // Bodies are kept as text: objects are stored exactly as received (see ingest.ts).
   app.removeAllContentTypeParsers();

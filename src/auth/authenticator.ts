@@ -21,6 +21,8 @@ export interface Authenticator {
 }
 
 const CACHE_LIMIT = 10_000;
+// RFC 7617: user ids and passwords contain no control characters.
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 export function createAuthenticator(directory: Directory, cacheSeconds: number, now: () => number = Date.now): Authenticator {
   // Key: digest of (partner, key, stored hash); a rotated hash misses the cache by construction.
@@ -41,12 +43,14 @@ export function createAuthenticator(directory: Directory, cacheSeconds: number, 
   }
 
   const active = async (partnerId: string): Promise<PartnerRecord | undefined> => {
+    if (CONTROL.test(partnerId) || partnerId.length > 128) return undefined;
     const partner = await directory.findPartner(partnerId);
     return partner?.status === 'active' ? partner : undefined;
   };
 
   return {
     async basic(partnerId, apiKey) {
+      if (CONTROL.test(apiKey) || apiKey.length > 1024) return undefined;
       const partner = await active(partnerId);
       if (partner === undefined || !(await keyMatches(partner, apiKey))) return undefined;
       return { partnerId: partner.id, name: partner.name };

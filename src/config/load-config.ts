@@ -68,6 +68,9 @@ function validate(raw: unknown): ErrorObject[] {
 function describeSchemaError(error: ErrorObject): { field: string; problem: string } {
   const field = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replaceAll('/', '.');
   const params = error.params as Record<string, unknown>;
+  if (error.schemaPath.includes('secretRef')) {
+    return { field, problem: 'give a secret as {"hash": "scrypt$..."}, {"env": "VARIABLE"} or {"file": "/path"}; never in plain text' };
+  }
   if (error.keyword === 'additionalProperties') {
     return { field, problem: `unknown property "${String(params['additionalProperty'])}"` };
   }

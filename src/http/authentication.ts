@@ -37,7 +37,8 @@ export async function registerAuthentication(app: FastifyInstance, config: Confi
         algorithms: [jwt.algorithm as 'HS256'],
         ...(jwt.issuer !== undefined && { allowedIss: jwt.issuer }),
         ...(jwt.audience !== undefined && { allowedAud: jwt.audience }),
-        requiredClaims: ['sub', 'exp'],
+        // A configured issuer or audience must be present, not merely right when present.
+        requiredClaims: ['sub', 'exp', ...(jwt.issuer !== undefined ? ['iss'] : []), ...(jwt.audience !== undefined ? ['aud'] : [])],
       },
     });
   }

@@ -71,6 +71,22 @@ export function writeClientError(error: Error & { code?: string }, socket: Socke
   );
 }
 
+/**
+ * Fastify's router errors (frameworkErrors option): a malformed percent-encoding is
+ * a 400; a path segment longer than any id can be names nothing, so 404.
+ */
+export function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const resource =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? taxiiError('NOT_FOUND', 'No TAXII resource at this path (a path segment is longer than any identifier).')
+      : taxiiError('BAD_PARAMETER', 'The URL is malformed (invalid percent-encoding).');
+  // These replies bypass the hooks, so the exact TAXII Content-Type is written by hand (TR2).
+  const body = JSON.stringify(toErrorResource(resource, request.id));
+  reply.hijack();
+  reply.raw.writeHead(resource.status, { 'content-type': TAXII_MEDIA_TYPE, 'content-length': Buffer.byteLength(body) });
+  reply.raw.end(body);
+}
+
 export function registerErrorHandling(app: FastifyInstance, challenge: string): void {
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: TaxiiError): FastifyReply => {
     if (error.status === 401) reply.header('www-authenticate', challenge);

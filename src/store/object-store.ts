@@ -92,8 +92,20 @@ function whereFor(collectionId: string, filter: ObjectFilter, bound: number, obj
   const v = filter.versions;
   if (!v.all) {
     const any: string[] = [];
-    if (v.first) any.push('is_first');
-    if (v.last) any.push('is_last');
+    if (filter.addedAfter === undefined) {
+      // The common case reads the maintained flags: no per-request grouping.
+      if (v.first) any.push('is_first');
+      if (v.last) any.push('is_last');
+    } else {
+      // §7.4: added_after applies before match[version], so first/last are taken
+      // among the versions added after it.
+      const after = w.param(String(filter.addedAfter));
+      const extreme = (cmp: '<' | '>') => `NOT EXISTS (SELECT 1 FROM object_versions e
+        WHERE e.collection_id = object_versions.collection_id AND e.object_id = object_versions.object_id
+          AND e.date_added > ${after}::bigint AND e.version_key ${cmp} object_versions.version_key)`;
+      if (v.first) any.push(extreme('<'));
+      if (v.last) any.push(extreme('>'));
+    }
     if (v.keys.length > 0) any.push(`version_key = ANY(${w.param(v.keys)}::text[])`);
     w.add(any.length === 0 ? 'false' : `(${any.join(' OR ')})`);
   }

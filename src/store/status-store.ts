@@ -56,14 +56,14 @@ export function createStatusStore(db: Db): StatusStore {
       await db.query(
         `INSERT INTO statuses (id, api_root_id, collection_id, partner_id, status, request_timestamp, total_count,
            success_count, failure_count, pending_count, pendings, updated_at)
-         VALUES ($1::uuid, $2, $3::uuid, $4, 'pending', $5::bigint, $6, 0, 0, $6, $7::jsonb, ${NOW_MICROS})`,
+         VALUES ($1::uuid, $2, $3::uuid, $4, 'pending', $5::bigint, $6, 0, 0, $6, $7, ${NOW_MICROS})`,
         [s.id, s.apiRootId, s.collectionId, s.partnerId, String(s.requestTimestamp), s.pendings.length, jsonList(s.pendings)],
       );
     },
     async complete(id, successes, failures) {
       await db.query(
         `UPDATE statuses SET status = 'complete', success_count = $2, failure_count = $3, pending_count = 0,
-           successes = $4::jsonb, failures = $5::jsonb, pendings = NULL, updated_at = ${NOW_MICROS}
+           successes = $4, failures = $5, pendings = NULL, updated_at = ${NOW_MICROS}
          WHERE id = $1::uuid`,
         [id, successes.length, failures.length, jsonList(successes), jsonList(failures)],
       );

@@ -104,7 +104,8 @@ export function scanEnvelopeObjects(text: string): string[] | undefined {
     if (text.charCodeAt(w.pos) !== COLON) return found;
     w.pos++;
     w.skipSpace();
-    if (key === 'objects') {
+    // Compare the decoded key, as JSON.parse does: "obj\u0065cts" is "objects" too.
+    if ((key.includes('\\') ? (JSON.parse(`"${key}"`) as string) : key) === 'objects') {
       found = text.charCodeAt(w.pos) === OPEN_BRACKET ? w.readArrayElements() : undefined;
     } else {
       w.skipValue();

@@ -40,7 +40,8 @@ export function acceptsTaxii21(accept: string | undefined, alsoStix = false): bo
   for (const part of accept.split(',')) {
     const range = parseMediaRange(part);
     if (range === undefined) continue;
-    if (range.params.get('q') === '0') continue;
+    const q = range.params.get('q');
+    if (q !== undefined && Number.parseFloat(q) === 0) continue; // q=0: explicitly not acceptable
     if (isTaxii21(range, alsoStix)) return true;
     if (range.type === '*' && range.subtype === '*') return true;
     if (range.type === 'application' && range.subtype === '*') return true;

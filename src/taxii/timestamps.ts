@@ -13,8 +13,16 @@ export interface ParsedTimestamp {
   readonly fraction: string;
 }
 
+/** Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not. */
+function utcMillis(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
+}
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utcMillis(year, month + 1, 0)).getUTCDate();
 }
 
 export function parseTimestamp(text: string): ParsedTimestamp | undefined {
@@ -31,7 +39,7 @@ export function parseTimestamp(text: string): ParsedTimestamp | undefined {
   if (month < 1 || month > 12) return undefined;
   if (day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 60) return undefined;
-  const seconds = Date.UTC(year, month - 1, day, hour, minute, second) / 1000;
+  const seconds = utcMillis(year, month, day, hour, minute, second) / 1000;
   return { seconds, fraction: frac ?? '' };
 }
 
