@@ -1,0 +1,135 @@
+/**
+ * The project's STIX 2.1 JSON Schemas (schemas/stix/**), compiled once into one
+ * ajv instance. Objects are checked against the schema of their own `type`
+ * (never a bundle-level oneOf: stix-2.1.md C12); custom types fall back to the
+ * common properties of their category. ajv never changes the object: no
+ * removeAdditional, useDefaults or coerceTypes.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { schemaPath } from '../paths.js';
+
+export const STIX_SCHEMA_BASE = 'https://taxii-exchange.example/schemas/stix/';
+
+export type Category = 'sdo' | 'sro' | 'sco' | 'meta';
+
+const CATEGORY_DIRS: Record<string, Category> = { sdos: 'sdo', sros: 'sro', scos: 'sco', meta: 'meta' };
+
+export interface SchemaFailure {
+  /** Dotted path below the object, e.g. `external_references[0].source_name` ('' for the object itself). */
+  readonly path: string;
+  readonly message: string;
+}
+
+interface TypeEntry {
+  readonly category: Category;
+  readonly validate: ValidateFunction;
+  readonly properties: ReadonlySet<string>;
+}
+
+export interface SchemaRegistry {
+  /** Category of a type defined by STIX 2.1, undefined for custom types. */
+  categoryOf(type: string): Category | undefined;
+  /** Top-level property names the schema of this type defines (common ones included). */
+  propertiesOf(type: string): ReadonlySet<string> | undefined;
+  /** Validates against the type's schema, or the common schema of `fallback` for custom types. */
+  check(object: unknown, type: string, fallback: 'sdo' | 'sco'): SchemaFailure | undefined;
+  readonly commonProperties: { readonly sdo: ReadonlySet<string>; readonly sco: ReadonlySet<string> };
+}
+
+function listJsonFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) return listJsonFiles(full);
+    return entry.name.endsWith('.json') ? [full] : [];
+  });
+}
+
+type JsonSchema = { $id?: string; $ref?: string; allOf?: JsonSchema[]; properties?: Record<string, unknown> };
+
+/** `a/b/0/c` → `a.b[0].c` */
+export function dottedPath(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+    .join('');
+}
+
+function describe(error: ErrorObject): SchemaFailure {
+  const path = dottedPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  const named = /\$defs\/([a-z0-9-]+)\/[a-zA-Z]+$/.exec(error.schemaPath)?.[1];
+  switch (error.keyword) {
+    case 'required':
+      return { path: path === '' ? String(params['missingProperty']) : `${path}.${String(params['missingProperty'])}`, message: 'required property is missing' };
+    case 'additionalProperties':
+      return { path, message: `unknown property "${String(params['additionalProperty'])}"` };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(params['allowedValue'])}` };
+    case 'enum':
+      return { path, message: `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'pattern':
+    case 'format':
+      return { path, message: named !== undefined ? `is not a valid ${named}` : `has the wrong form (${error.message ?? 'pattern'})` };
+    case 'minItems':
+      return { path, message: params['limit'] === 1 ? 'must not be an empty list' : (error.message ?? 'too few items') };
+    case 'minProperties':
+      return { path, message: params['limit'] === 1 ? 'must not be empty' : (error.message ?? 'too few properties') };
+    case 'not':
+      return { path, message: 'has a property that is not allowed here' };
+    default:
+      return { path, message: error.message ?? error.keyword };
+  }
+}
+
+export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry {
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, unicodeRegExp: true });
+  const files = listJsonFiles(root).map((file) => ({ file, schema: JSON.parse(readFileSync(file, 'utf8')) as JsonSchema }));
+  for (const { schema } of files) ajv.addSchema(schema as object);
+
+  const schemaById = new Map(files.map(({ schema }) => [schema.$id, schema] as const));
+  const propertiesOfSchema = (schema: JsonSchema, base: string): Set<string> => {
+    const names = new Set(Object.keys(schema.properties ?? {}));
+    for (const part of schema.allOf ?? []) {
+      const target = part.$ref === undefined ? part : schemaById.get(new URL(part.$ref, base).toString());
+      if (target !== undefined) for (const n of propertiesOfSchema(target, target.$id ?? base)) names.add(n);
+    }
+    return names;
+  };
+
+  const compile = (id: string): ValidateFunction => {
+    const fn = ajv.getSchema(id);
+    if (fn === undefined) throw new Error(`STIX schema ${id} is missing`);
+    return fn;
+  };
+
+  const types = new Map<string, TypeEntry>();
+  for (const { file, schema } of files) {
+    const [dir, name] = relative(root, file).split('/');
+    const category = CATEGORY_DIRS[dir ?? ''];
+    if (category === undefined || name === undefined || schema.$id === undefined) continue;
+    const type = name.replace(/\.json$/, '');
+    types.set(type, { category, validate: compile(schema.$id), properties: propertiesOfSchema(schema, schema.$id) });
+  }
+
+  const commonSchema = (name: string) => {
+    const id = `${STIX_SCHEMA_BASE}common/${name}.json`;
+    return { validate: compile(id), properties: propertiesOfSchema(schemaById.get(id) as JsonSchema, id) };
+  };
+  const common = { sdo: commonSchema('sdo-common'), sco: commonSchema('sco-common') };
+
+  return {
+    categoryOf: (type) => types.get(type)?.category,
+    propertiesOf: (type) => types.get(type)?.properties,
+    commonProperties: { sdo: common.sdo.properties, sco: common.sco.properties },
+    check(object, type, fallback) {
+      const validate = types.get(type)?.validate ?? common[fallback].validate;
+      if (validate(object)) return undefined;
+      const first = validate.errors?.[0];
+      return first === undefined ? { path: '', message: 'does not match its schema' } : describe(first);
+    },
+  };
+}
