@@ -96,7 +96,7 @@ function whereFor(collectionId: string, filter: ObjectFilter, bound: number, obj
       // The common case reads the maintained flags: no per-request grouping.
       if (v.first) any.push('is_first');
       if (v.last) any.push('is_last');
-    } else {
+    } else if (v.first || v.last) {
       // §7.4: added_after applies before match[version], so first/last are taken
       // among the versions added after it.
       const after = w.param(String(filter.addedAfter));
