@@ -14,8 +14,8 @@ import { registerNegotiation } from './http/negotiation.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { discoveryRoutes } from './http/routes/root.js';
-import { createCommonPropertiesValidator } from './stix/common-properties.js';
-import type { ObjectValidator } from './stix/object-validator.js';
+import type { ObjectValidator, Strictness } from './stix/object-validator.js';
+import { createValidators } from './stix/validators.js';
 import type { Store } from './store/index.js';
 import { createCursorCodec } from './taxii/cursor.js';
 
@@ -25,7 +25,8 @@ export interface BuildOptions {
   /** Key for signing `next` tokens; shared by every process on the same database. */
   readonly cursorSecret: Buffer;
   readonly logger?: FastifyBaseLogger | boolean;
-  readonly validator?: ObjectValidator;
+  /** Per strictness level; built from the project's STIX schemas when absent. */
+  readonly validators?: Readonly<Record<Strictness, ObjectValidator>>;
 }
 
 const TAXII_BODY = /^application\/taxii\+json\s*(;.*)?$/i;
@@ -47,7 +48,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   const deps: AppDeps = {
     config,
     store,
-    validator: options.validator ?? createCommonPropertiesValidator(),
+    validators: options.validators ?? createValidators(),
     cursors: createCursorCodec(options.cursorSecret, config.server.cursorTtlSeconds),
     authenticator: createAuthenticator(store.directory, config.server.credentialCacheSeconds),
   };

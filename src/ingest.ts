@@ -70,11 +70,13 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
 
   const failures: StatusDetail[] = [];
   const incoming: IncomingObject[] = [];
+  const warnings = new Map<string, string>();
   verdicts.forEach((v, i) => {
     if (!v.ok) {
       failures.push({ id: v.id, version: v.version, message: v.message });
       return;
     }
+    if (v.warnings.length > 0) warnings.set(v.id, `stored with warnings: ${v.warnings.join('; ')}`);
     incoming.push({
       id: v.id,
       type: v.type,
@@ -96,7 +98,10 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
   }
   const successes: StatusDetail[] = [];
   for (const outcome of outcomes) {
-    if (outcome.kind === 'added') successes.push({ id: outcome.id, version: outcome.version });
+    if (outcome.kind === 'added') {
+      const warning = warnings.get(outcome.id);
+      successes.push({ id: outcome.id, version: outcome.version, ...(warning !== undefined && { message: warning }) });
+    }
     else if (outcome.kind === 'duplicate') {
       successes.push({ id: outcome.id, version: outcome.version, message: 'already present; not stored again (T71)' });
     } else failures.push({ id: outcome.id, version: outcome.version, message: outcome.message });

@@ -48,6 +48,7 @@ interface RawConfig {
       alias?: string;
       title: string;
       description?: string;
+      validation?: 'strict' | 'standard' | 'permissive';
       grants?: { partner?: string; group?: string; read: boolean; write: boolean }[];
     }[];
   }[];
@@ -226,6 +227,7 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
         title: c.title,
         ...(c.alias !== undefined && { alias: c.alias }),
         ...(c.description !== undefined && { description: c.description }),
+        validation: c.validation ?? 'standard',
         grants: (c.grants ?? []).map((g) => ({ ...g })),
       })),
     })),

@@ -19,6 +19,8 @@ export interface CollectionConfig {
   readonly alias?: string;
   readonly title: string;
   readonly description?: string;
+  /** How strictly posted objects are checked (see src/stix/custom-content.ts). */
+  readonly validation: 'strict' | 'standard' | 'permissive';
   readonly grants: readonly GrantConfig[];
 }
 

@@ -1,7 +1,7 @@
 /** What every route handler gets, and the request decorations the plugins add. */
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { Config } from '../config/types.js';
-import type { ObjectValidator } from '../stix/object-validator.js';
+import type { ObjectValidator, Strictness } from '../stix/object-validator.js';
 import type { CollectionView } from '../store/directory.js';
 import type { Store } from '../store/index.js';
 import type { CursorCodec } from '../taxii/cursor.js';
@@ -9,7 +9,7 @@ import type { CursorCodec } from '../taxii/cursor.js';
 export interface AppDeps {
   readonly config: Config;
   readonly store: Store;
-  readonly validator: ObjectValidator;
+  readonly validators: Readonly<Record<Strictness, ObjectValidator>>;
   readonly cursors: CursorCodec;
   readonly authenticator: Authenticator;
 }

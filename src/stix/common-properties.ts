@@ -3,10 +3,10 @@
  * (stix-2.1.md §3–§8): type, id, spec_version, created/modified.
  */
 import { parseTimestamp, versionKey } from '../taxii/timestamps.js';
-import type { ObjectValidator, Verdict } from './object-validator.js';
+import type { AcceptedObject } from './object-validator.js';
 
 // S18/S19: lowercase letters, digits and single hyphens, starting with a letter, 3–250 characters.
-const TYPE_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const TYPE_NAME = /^[a-z](?:[a-z0-9]|-[a-z0-9])*$/;
 // [SCH] identifier UUID part: RFC 4122 variant, versions 1–5.
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
 // S32: created and modified carry at least millisecond precision.
@@ -42,22 +42,26 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? 'an object' : String(value);
 }
 
-class Rejection extends Error {}
+/** Thrown by a check; its message is the per-object failure. */
+export class Rejection extends Error {}
 
 export const MAX_NESTING = 64;
 
-/** Depth of nested objects and lists, counted without recursion (hostile input may nest deeply). */
-export function nestingDepth(value: unknown): number {
-  let deepest = 0;
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== 'object') continue;
-    if (depth > deepest) deepest = depth;
-    if (deepest > MAX_NESTING) return deepest;
-    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+/**
+ * Whether nesting stays within `limit` levels. Recursion stops at the limit, so
+ * hostile input (JSON.parse accepts any depth) cannot exhaust the stack.
+ */
+export function nestsWithin(value: unknown, limit: number): boolean {
+  if (value === null || typeof value !== 'object') return true;
+  if (limit === 0) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!nestsWithin(item, limit - 1)) return false;
+    return true;
   }
-  return deepest;
+  for (const key in value) {
+    if (!nestsWithin((value as Record<string, unknown>)[key], limit - 1)) return false;
+  }
+  return true;
 }
 
 function checkTimestamp(type: string, name: string, value: unknown): string {
@@ -71,11 +75,12 @@ function checkTimestamp(type: string, name: string, value: unknown): string {
   return value;
 }
 
-function checkObject(object: unknown): Omit<Extract<Verdict, { ok: true }>, 'ok'> {
+/** The envelope-entry and common-property checks; throws Rejection. */
+export function checkCommon(object: unknown): Omit<AcceptedObject, 'ok' | 'warnings'> {
   if (object === null || typeof object !== 'object' || Array.isArray(object)) {
     throw new Rejection(`must be a STIX object (a JSON object), got ${describe(object)}`);
   }
-  if (nestingDepth(object) > MAX_NESTING) throw new Rejection(`nests objects and lists deeper than ${MAX_NESTING} levels`);
+  if (!nestsWithin(object, MAX_NESTING)) throw new Rejection(`nests objects and lists deeper than ${MAX_NESTING} levels`);
   const o = object as Record<string, unknown>;
   const type = o['type'];
   if (typeof type !== 'string') throw new Rejection(`type: required string property is ${o['type'] === undefined ? 'missing' : describe(type)}`);
@@ -117,26 +122,13 @@ function checkObject(object: unknown): Omit<Extract<Verdict, { ok: true }>, 'ok'
   return { id, type, version: modified ?? created, specVersion: '2.1' };
 }
 
-function placeholderId(object: unknown, index: number): string {
+export function placeholderId(object: unknown, index: number): string {
   const id = (object as Record<string, unknown> | null)?.['id'];
   return typeof id === 'string' && id !== '' ? id : `objects[${index}]`;
 }
 
-function placeholderVersion(object: unknown): string {
+export function placeholderVersion(object: unknown): string {
   const o = object as Record<string, unknown> | null;
   const v = o?.['modified'] ?? o?.['created'];
   return typeof v === 'string' && v !== '' ? v : 'unknown';
-}
-
-export function createCommonPropertiesValidator(): ObjectValidator {
-  return {
-    validate(object, index) {
-      try {
-        return { ok: true, ...checkObject(object) };
-      } catch (err) {
-        if (!(err instanceof Rejection)) throw err;
-        return { ok: false, id: placeholderId(object, index), version: placeholderVersion(object), message: err.message };
-      }
-    },
-  };
 }

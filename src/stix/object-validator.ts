@@ -1,7 +1,6 @@
 /**
- * The one entry point for checking a posted STIX object. The POST path depends
- * only on `ObjectValidator`; the full STIX 2.1 schema validation (its own issue)
- * replaces `createCommonPropertiesValidator` behind the same interface.
+ * The one entry point for checking a posted STIX object: the POST path and the
+ * offline `validate` command depend only on `ObjectValidator`.
  */
 
 export interface AcceptedObject {
@@ -11,6 +10,8 @@ export interface AcceptedObject {
   /** `modified`, else `created`; undefined for unversioned objects (SCOs), whose version is their date_added (TR10). */
   readonly version: string | undefined;
   readonly specVersion: string;
+  /** Advice that does not make the object invalid at this strictness level. */
+  readonly warnings: readonly string[];
 }
 
 export interface RejectedObject {
@@ -22,6 +23,10 @@ export interface RejectedObject {
 }
 
 export type Verdict = AcceptedObject | RejectedObject;
+
+/** How far custom content may depart from the STIX 2.1 extension mechanism. */
+export type Strictness = 'strict' | 'standard' | 'permissive';
+export const STRICTNESS_LEVELS: readonly Strictness[] = ['strict', 'standard', 'permissive'];
 
 export interface ObjectValidator {
   /** `index` is the object's position in the posted envelope, for messages. */

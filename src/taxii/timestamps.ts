@@ -13,16 +13,24 @@ export interface ParsedTimestamp {
   readonly fraction: string;
 }
 
-/** Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not. */
-function utcMillis(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0);
-  return date.getTime();
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(utcMillis(year, month + 1, 0)).getUTCDate();
+  return month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date, without Date (whose Date.UTC maps years 0-99 to 19xx). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
 }
 
 export function parseTimestamp(text: string): ParsedTimestamp | undefined {
@@ -39,7 +47,7 @@ export function parseTimestamp(text: string): ParsedTimestamp | undefined {
   if (month < 1 || month > 12) return undefined;
   if (day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 60) return undefined;
-  const seconds = utcMillis(year, month, day, hour, minute, second) / 1000;
+  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   return { seconds, fraction: frac ?? '' };
 }
 
@@ -58,7 +66,9 @@ export function timestampToMicros(text: string): number | undefined {
 export function versionKey(text: string): string | undefined {
   const parsed = parseTimestamp(text);
   if (parsed === undefined) return undefined;
-  const whole = new Date(parsed.seconds * 1000).toISOString().slice(0, 19);
+  // The accepted form has fixed-width fields, so its first 19 characters already sort
+  // as the instant; only a leap second (:60) needs folding onto the next second.
+  const whole = text.charCodeAt(17) === 0x36 ? new Date(parsed.seconds * 1000).toISOString().slice(0, 19) : text.slice(0, 19);
   return `${whole}.${parsed.fraction.replace(/0+$/, '')}`;
 }
 

@@ -43,6 +43,8 @@ export interface TestConfigOptions {
   readonly jwt?: boolean;
   readonly carolStatus?: 'active' | 'suspended';
   readonly maxMatchValues?: number;
+  /** Validation level of the read-write collection (default: the server default, standard). */
+  readonly rwValidation?: 'strict' | 'standard' | 'permissive';
 }
 
 export function testConfigJson(options: TestConfigOptions = {}): Record<string, unknown> {
@@ -67,7 +69,7 @@ export function testConfigJson(options: TestConfigOptions = {}): Record<string, 
         description: 'for tests',
         max_content_length: options.maxContentLength ?? 1048576,
         collections: [
-          { id: C_RW, alias: 'rw', title: 'Read-write', grants: [{ partner: 'alice', read: true, write: true }, { group: 'readers', read: true, write: false }] },
+          { id: C_RW, alias: 'rw', title: 'Read-write', ...(options.rwValidation !== undefined && { validation: options.rwValidation }), grants: [{ partner: 'alice', read: true, write: true }, { group: 'readers', read: true, write: false }] },
           { id: C_RO, alias: 'ro', title: 'Read-only', grants: [{ partner: 'alice', read: true, write: false }, { partner: 'bob', read: true, write: false }] },
           { id: C_WO, alias: 'wo', title: 'Write-only', grants: [{ partner: 'alice', read: false, write: true }] },
           { id: C_HIDDEN, title: 'Hidden', grants: [] },

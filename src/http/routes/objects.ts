@@ -1,5 +1,5 @@
 /** Get objects (E7), add objects (E8), get an object (E9), delete (E10), versions (E11), manifest (E6). */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { taxiiError } from '../../errors.js';
 import { addObjects, parseEnvelope } from '../../ingest.js';
 import { STIX_MEDIA_TYPE, isTaxii21ContentType } from '../../taxii/media-types.js';
@@ -7,6 +7,7 @@ import { PARAMS, parseQuery, type ParamSet, type RawQuery } from '../../taxii/qu
 import type { AppDeps } from '../context.js';
 import { cursorScope, finishPage, toPageQuery } from '../paging.js';
 import { principalOf, readableCollection, visibleCollection } from '../lookups.js';
+import type { Page } from '../../store/object-store.js';
 import { statusResource } from '../resources.js';
 import { formatMicros } from '../../taxii/timestamps.js';
 
@@ -32,23 +33,37 @@ function envelopeBody(paging: Record<string, unknown>, raws: readonly string[]):
 
 export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { server } = deps.config;
+  const strictnessOf = new Map(deps.config.apiRoots.flatMap((r) => r.collections.map((c) => [c.id, c.validation] as const)));
   const parse = (request: FastifyRequest, params: ParamSet) => parseQuery(request.query as RawQuery, params, server);
 
-  app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
+  /** The shared start of every paged read: a readable collection, the page query and a finisher. */
+  const pagedRead = async (
+    request: FastifyRequest<{ Params: CollectionParams & { object?: string } }>,
+    reply: FastifyReply,
+    kind: 'objects' | 'manifest' | 'object' | 'versions',
+    params: ParamSet,
+  ) => {
     const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
-    const scope = cursorScope('objects', principalOf(request), collection.id);
-    const query = toPageQuery(parse(request, PARAMS.objects), server, deps.cursors, scope);
+    const objectKey = request.params.object === undefined ? [] : [request.params.object];
+    const scope = cursorScope(kind, principalOf(request), collection.id, ...objectKey);
+    const query = toPageQuery(parse(request, params), server, deps.cursors, scope);
+    const finish = <T extends { dateAdded: number }>(page: Page<T>) => finishPage(reply, page, query, deps.cursors, scope);
+    return { collection, query, finish };
+  };
+
+  const notFound = (objectId: string, collectionId: string) =>
+    taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collectionId}.`);
+
+  app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
+    const { collection, query, finish } = await pagedRead(request, reply, 'objects', PARAMS.objects);
     const page = await deps.store.objects.listObjects(collection.id, query);
-    const paging = finishPage(reply, page, query, deps.cursors, scope);
-    return reply.send(envelopeBody(paging, page.items.map((i) => i.raw)));
+    return reply.send(envelopeBody(finish(page), page.items.map((i) => i.raw)));
   });
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/manifest/', async (request, reply) => {
-    const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
-    const scope = cursorScope('manifest', principalOf(request), collection.id);
-    const query = toPageQuery(parse(request, PARAMS.objects), server, deps.cursors, scope);
+    const { collection, query, finish } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
     const page = await deps.store.objects.listManifest(collection.id, query);
-    const paging = finishPage(reply, page, query, deps.cursors, scope);
+    const paging = finish(page);
     if (page.items.length === 0) return paging;
     return {
       ...paging,
@@ -62,29 +77,20 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/', async (request, reply) => {
-    const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
+    const { collection, query, finish } = await pagedRead(request, reply, 'object', PARAMS.object);
     const objectId = request.params.object;
-    const scope = cursorScope('object', principalOf(request), collection.id, objectId);
-    const query = toPageQuery(parse(request, PARAMS.object), server, deps.cursors, scope);
     const page = await deps.store.objects.listObjects(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } });
     // TR25: an unknown object is 404; a known one whose versions are all filtered out is {}.
-    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) {
-      throw taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collection.id}.`);
-    }
-    const paging = finishPage(reply, page, query, deps.cursors, scope);
-    return reply.send(envelopeBody(paging, page.items.map((i) => i.raw)));
+    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) throw notFound(objectId, collection.id);
+    return reply.send(envelopeBody(finish(page), page.items.map((i) => i.raw)));
   });
 
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/versions/', async (request, reply) => {
-    const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
+    const { collection, query, finish } = await pagedRead(request, reply, 'versions', PARAMS.versions);
     const objectId = request.params.object;
-    const scope = cursorScope('versions', principalOf(request), collection.id, objectId);
-    const query = toPageQuery(parse(request, PARAMS.versions), server, deps.cursors, scope);
     const page = await deps.store.objects.listVersions(collection.id, objectId, query);
-    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) {
-      throw taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collection.id}.`);
-    }
-    const paging = finishPage(reply, page, query, deps.cursors, scope);
+    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) throw notFound(objectId, collection.id);
+    const paging = finish(page);
     return page.items.length === 0 ? paging : { ...paging, versions: page.items.map((v) => v.version) };
   });
 
@@ -129,7 +135,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
       const body = typeof request.body === 'string' ? request.body : '';
       // A chunked body has no Content-Length: measure what arrived. Equal to the limit is allowed.
       if (Buffer.byteLength(body) > target.maxContentLength) throw tooLarge(target.maxContentLength);
-      const status = await addObjects(deps.store, deps.validator, {
+      const status = await addObjects(deps.store, deps.validators[strictnessOf.get(target.collection.id) ?? 'standard'], {
         apiRootId: target.collection.apiRootId,
         collectionId: target.collection.id,
         partnerId: principalOf(request).partnerId,

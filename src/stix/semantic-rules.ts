@@ -1,0 +1,120 @@
+/**
+ * Rules a JSON Schema cannot express (stix-2.1.md §20 C13): time order, calendar
+ * validity of timestamps, granular-marking selectors, extension keys, reserved
+ * names, `_enc` companions. Each returns a message or undefined.
+ */
+import { parseTimestamp, versionKey } from '../taxii/timestamps.js';
+
+type Obj = Record<string, unknown>;
+
+/** [type ('*' = any), earlier, later, strictly later?] */
+const TIME_ORDER: readonly [string, string, string, boolean][] = [
+  ['indicator', 'valid_from', 'valid_until', true],
+  ['relationship', 'start_time', 'stop_time', true],
+  ['observed-data', 'first_observed', 'last_observed', false],
+  ['network-traffic', 'start', 'end', false],
+  ['x509-certificate', 'validity_not_before', 'validity_not_after', false],
+  ['malware-analysis', 'analysis_started', 'analysis_ended', false],
+  ['*', 'first_seen', 'last_seen', false],
+];
+
+const TIMESTAMP_PROPERTIES = [
+  'valid_from', 'valid_until', 'first_seen', 'last_seen', 'first_observed', 'last_observed', 'published',
+  'start_time', 'stop_time', 'start', 'end', 'submitted', 'analysis_started', 'analysis_ended', 'ctime', 'mtime',
+  'atime', 'created_time', 'date', 'modified_time', 'validity_not_before', 'validity_not_after', 'account_created',
+  'account_expires', 'credential_last_changed', 'account_first_login', 'account_last_login', 'object_modified',
+];
+
+// S22, C5
+const RESERVED = ['severity', 'username', 'phone_number', 'phone_numbers'];
+
+export function timeFailure(o: Obj, type: string): string | undefined {
+  for (const name of TIMESTAMP_PROPERTIES) {
+    const value = o[name];
+    if (typeof value === 'string' && parseTimestamp(value) === undefined) {
+      return `${type}.${name}: ${JSON.stringify(value)} is not a real date and time (S31)`;
+    }
+  }
+  for (const [on, earlier, later, strict] of TIME_ORDER) {
+    if (on !== '*' && on !== type) continue;
+    const a = o[earlier];
+    const b = o[later];
+    if (typeof a !== 'string' || typeof b !== 'string') continue;
+    const ka = versionKey(a) as string;
+    const kb = versionKey(b) as string;
+    if (strict ? kb <= ka : kb < ka) {
+      return `${type}.${later}: must be ${strict ? 'later than' : 'the same as or later than'} ${earlier} (${b} vs ${a})`;
+    }
+  }
+  return undefined;
+}
+
+/** SR6: every selector resolves to content present in the object (S78). */
+export function selectorFailure(o: Obj, type: string): string | undefined {
+  const markings = o['granular_markings'];
+  if (!Array.isArray(markings)) return undefined;
+  for (const [i, marking] of markings.entries()) {
+    const selectors = (marking as Obj | null)?.['selectors'];
+    if (!Array.isArray(selectors)) continue;
+    for (const selector of selectors) {
+      if (typeof selector !== 'string') continue;
+      let current: unknown = o;
+      for (const part of selector.split('.')) {
+        const index = /^\[(\d+)\]$/.exec(part);
+        if (index !== null) current = Array.isArray(current) ? current[Number(index[1])] : undefined;
+        else current = current !== null && typeof current === 'object' && !Array.isArray(current) ? (current as Obj)[part] : undefined;
+        if (current === undefined) {
+          return `${type}.granular_markings[${i}].selectors: "${selector}" does not resolve to a property of this object (S78)`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+const EXTENSION_DEFINITION_ID = /^extension-definition--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$/;
+const EXTENSION_TYPES = new Set(['new-sdo', 'new-sco', 'new-sro', 'property-extension', 'toplevel-property-extension']);
+
+export function extensionFailure(o: Obj, type: string): string | undefined {
+  const extensions = o['extensions'];
+  if (extensions === null || typeof extensions !== 'object' || Array.isArray(extensions)) return undefined;
+  for (const [key, value] of Object.entries(extensions as Obj)) {
+    if (EXTENSION_DEFINITION_ID.test(key)) {
+      const kind = (value as Obj | null)?.['extension_type'];
+      if (kind === undefined) {
+        return `${type}.extensions.${key}.extension_type: required for an extension defined by an extension-definition (§7.3)`;
+      }
+      if (typeof kind !== 'string' || !EXTENSION_TYPES.has(kind)) {
+        return `${type}.extensions.${key}.extension_type: must be one of ${[...EXTENSION_TYPES].join(', ')}`;
+      }
+    } else if (!/^[a-z0-9][a-z0-9-]{0,246}-ext$/.test(key)) {
+      return `${type}.extensions: key "${key}" must be an extension-definition id or a predefined extension name ending in -ext`;
+    }
+  }
+  return undefined;
+}
+
+export function namingFailure(o: Obj, type: string): string | undefined {
+  for (const name of RESERVED) {
+    if (name in o) return `${type}.${name}: is a reserved property name and must not be used (S22)`;
+  }
+  for (const name of Object.keys(o)) {
+    if (name.endsWith('_enc') && !(name.slice(0, -4) in o)) {
+      return `${type}.${name}: must not be present without ${name.slice(0, -4)} (S20)`;
+    }
+  }
+  return undefined;
+}
+
+/** Extension types (new-sdo, new-sco, …) the object declares through extension-definitions. */
+export function declaredExtensionTypes(o: Obj): Set<string> {
+  const kinds = new Set<string>();
+  const extensions = o['extensions'];
+  if (extensions !== null && typeof extensions === 'object' && !Array.isArray(extensions)) {
+    for (const [key, value] of Object.entries(extensions as Obj)) {
+      const kind = (value as Obj | null)?.['extension_type'];
+      if (EXTENSION_DEFINITION_ID.test(key) && typeof kind === 'string') kinds.add(kind);
+    }
+  }
+  return kinds;
+}

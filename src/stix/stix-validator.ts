@@ -1,0 +1,85 @@
+/**
+ * The STIX 2.1 validator behind ObjectValidator: common properties, the type's
+ * JSON Schema, custom content under the strictness level, embedded reference
+ * types, semantic rules, and STIX patterns. The first failure decides the
+ * verdict; its message names the property path and the rule.
+ */
+import { checkCommon, placeholderId, placeholderVersion, Rejection } from './common-properties.js';
+import { customPropertyFailure, customTypeFailure } from './custom-content.js';
+import { deterministicScoId } from './deterministic-ids.js';
+import type { ObjectValidator, Strictness, Verdict } from './object-validator.js';
+import { parsePattern } from './pattern/parser.js';
+import { referenceFailure } from './reference-rules.js';
+import type { SchemaRegistry } from './schema-registry.js';
+import { extensionFailure, namingFailure, selectorFailure, timeFailure } from './semantic-rules.js';
+
+type Obj = Record<string, unknown>;
+
+function patternFailure(o: Obj, type: string): string | undefined {
+  if (type !== 'indicator' || o['pattern_type'] !== 'stix' || typeof o['pattern'] !== 'string') return undefined;
+  const result = parsePattern(o['pattern']);
+  return result.ok ? undefined : `indicator.pattern: ${result.error.message} (at position ${result.error.position}; SR9)`;
+}
+
+const VERSIONING = ['created', 'modified', 'created_by_ref', 'revoked'];
+
+/**
+ * SR3: created/modified are not applicable to SCOs, except on an SCO its producer
+ * versions on purpose, which then must not carry the default-namespace UUIDv5 id.
+ */
+function withVersioning(known: ReadonlySet<string>, o: Obj, type: string, category: string | undefined): ReadonlySet<string> {
+  if (category !== 'sco' || (o['created'] === undefined && o['modified'] === undefined)) return known;
+  const deterministic = deterministicScoId(o, type);
+  if (deterministic !== undefined && deterministic.toLowerCase() === String(o['id']).toLowerCase()) {
+    throw new Rejection(`${type}.created: an SCO with the deterministic id of its contributing properties is not versioned and must not have created or modified (SR3)`);
+  }
+  return new Set([...known, ...VERSIONING]);
+}
+
+export function createStixValidator(registry: SchemaRegistry, strictness: Strictness): ObjectValidator {
+  const check = (object: unknown): Verdict => {
+    const common = checkCommon(object);
+    const o = object as Obj;
+    const { type } = common;
+    const category = registry.categoryOf(type);
+    const fallback = o['created'] !== undefined || o['modified'] !== undefined ? 'sdo' : 'sco';
+
+    const fail = (message: string | undefined): void => {
+      if (message !== undefined) throw new Rejection(message);
+    };
+    fail(customTypeFailure(o, type, strictness, category !== undefined));
+    // Before the schema: these give the more precise message for what schemas also forbid.
+    fail(namingFailure(o, type));
+    const schema = registry.check(object, type, fallback);
+    if (schema !== undefined) fail(`${type}${schema.path === '' ? '' : `.${schema.path}`}: ${schema.message}`);
+    const known = withVersioning(registry.propertiesOf(type) ?? registry.commonProperties[fallback], o, type, category);
+    // A custom type defines its own properties (§11, §7.3): only their names are checked.
+    fail(customPropertyFailure(o, type, category === undefined ? 'permissive' : strictness, known));
+    fail(timeFailure(o, type));
+    fail(referenceFailure(o, type, (t) => registry.categoryOf(t)));
+    fail(selectorFailure(o, type));
+    // An extension-defined type may define extension keys of its own; strict mode still holds it to §3.2.
+    if (category !== undefined || strictness === 'strict') fail(extensionFailure(o, type));
+    fail(patternFailure(o, type));
+
+    const warnings: string[] = [];
+    const expectedId = category === 'sco' ? deterministicScoId(o, type) : undefined;
+    if (expectedId !== undefined && expectedId.toLowerCase() !== common.id.toLowerCase()) {
+      const message = `${type}.id: not the deterministic id of its contributing properties (expected ${expectedId}; S27)`;
+      if (strictness === 'strict') fail(message);
+      warnings.push(message);
+    }
+    return { ok: true, ...common, warnings };
+  };
+
+  return {
+    validate(object, index) {
+      try {
+        return check(object);
+      } catch (err) {
+        if (!(err instanceof Rejection)) throw err;
+        return { ok: false, id: placeholderId(object, index), version: placeholderVersion(object), message: err.message };
+      }
+    },
+  };
+}

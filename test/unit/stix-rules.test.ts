@@ -1,0 +1,117 @@
+/**
+ * The rules a schema cannot express, table-driven: each with a valid and an
+ * invalid object, through the validator the POST path uses (stix-2.1.md §4–§20).
+ */
+import t from 'tap';
+import type { Strictness } from '../../src/stix/object-validator.js';
+import { createValidators } from '../../src/stix/validators.js';
+
+const validators = createValidators();
+type Obj = Record<string, unknown>;
+
+const T = '2024-01-01T00:00:00.000Z';
+const IDENTITY = 'identity--0b5b7e2e-3f5a-4b8c-9f4f-7d1c2f6a9e10';
+const MARKING = 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da';
+const EXT_DEF = 'extension-definition--d83fce45-ef58-4c6c-a3f4-1fbc32e98c6e';
+
+const indicator = (extra: Obj = {}): Obj => ({
+  type: 'indicator', spec_version: '2.1', id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', created: T, modified: T,
+  pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: T, ...extra,
+});
+const relationship = (extra: Obj = {}): Obj => ({
+  type: 'relationship', spec_version: '2.1', id: 'relationship--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T,
+  relationship_type: 'indicates', source_ref: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f',
+  target_ref: 'malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b', ...extra,
+});
+const sighting = (extra: Obj = {}): Obj => ({
+  type: 'sighting', spec_version: '2.1', id: 'sighting--ee20065d-2555-424f-ad9e-0f8428623c75', created: T, modified: T,
+  sighting_of_ref: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', ...extra,
+});
+const ipv4 = (extra: Obj = {}): Obj => ({
+  type: 'ipv4-addr', spec_version: '2.1', id: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4', value: '198.51.100.3', ...extra,
+});
+const networkTraffic = (extra: Obj = {}): Obj => ({
+  type: 'network-traffic', spec_version: '2.1', id: 'network-traffic--f8ae967a-3dc3-5cdf-8f94-8505abff00c2',
+  src_ref: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4', protocols: ['tcp'], ...extra,
+});
+
+interface Case {
+  readonly rule: string;
+  readonly valid: Obj;
+  readonly invalid: Obj;
+  readonly message: RegExp;
+  readonly strictness?: Strictness;
+}
+
+const cases: Case[] = [
+  { rule: 'S24 id prefix equals type', valid: indicator(), invalid: indicator({ id: 'malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f' }), message: /^indicator\.id: .* must start with "indicator--"/ },
+  { rule: 'S24 id ends in an RFC 4122 UUID', valid: indicator(), invalid: indicator({ id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3' }), message: /^indicator\.id: .*RFC 4122 UUID/ },
+  { rule: 'S38 modified not before created', valid: indicator({ modified: '2024-02-01T00:00:00.000Z' }), invalid: indicator({ modified: '2023-12-31T23:59:59.999Z' }), message: /^indicator\.modified: .*must not be earlier than created/ },
+  { rule: 'S31 timestamps use Z', valid: indicator(), invalid: indicator({ valid_from: '2024-01-01T00:00:00+00:00' }), message: /^indicator\.valid_from: is not a valid timestamp/ },
+  { rule: 'S31 timestamps are real dates', valid: indicator({ valid_from: '2024-02-29T00:00:00Z' }), invalid: indicator({ valid_from: '2023-02-29T00:00:00Z' }), message: /^indicator\.valid_from: .*not a real date/ },
+  { rule: 'S32 created has millisecond precision', valid: indicator(), invalid: indicator({ created: '2024-01-01T00:00:00Z', modified: '2024-01-01T00:00:00Z' }), message: /^indicator\.created: .*millisecond/ },
+  { rule: 'indicator valid_until later than valid_from', valid: indicator({ valid_until: '2024-01-01T00:00:00.001Z' }), invalid: indicator({ valid_until: T }), message: /^indicator\.valid_until: must be later than valid_from/ },
+  { rule: 'relationship stop_time later than start_time', valid: relationship({ start_time: T, stop_time: '2024-01-02T00:00:00Z' }), invalid: relationship({ start_time: T, stop_time: T }), message: /^relationship\.stop_time: must be later than start_time/ },
+  { rule: 'last_seen not before first_seen', valid: sighting({ first_seen: T, last_seen: T }), invalid: sighting({ first_seen: T, last_seen: '2023-01-01T00:00:00Z' }), message: /^sighting\.last_seen: must be the same as or later than first_seen/ },
+  { rule: 'network-traffic end not before start', valid: networkTraffic({ start: T, end: T }), invalid: networkTraffic({ start: T, end: '2023-01-01T00:00:00Z' }), message: /^network-traffic\.end: must be the same as or later than start/ },
+  { rule: 'S45 created_by_ref → identity', valid: indicator({ created_by_ref: IDENTITY }), invalid: indicator({ created_by_ref: 'malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b' }), message: /^indicator\.created_by_ref: refers to a malware object; it must refer to identity/ },
+  { rule: 'S46 object_marking_refs → marking-definition', valid: indicator({ object_marking_refs: [MARKING] }), invalid: indicator({ object_marking_refs: [IDENTITY] }), message: /^indicator\.object_marking_refs\[0\]: refers to a identity object/ },
+  { rule: 'S46 granular marking_ref → marking-definition', valid: indicator({ granular_markings: [{ selectors: ['pattern'], marking_ref: MARKING }] }), invalid: indicator({ granular_markings: [{ selectors: ['pattern'], marking_ref: IDENTITY }] }), message: /^indicator\.granular_markings\[0\]\.marking_ref: refers to a identity/ },
+  { rule: 'S47 relationship target is not an SRO or meta object', valid: relationship(), invalid: relationship({ target_ref: MARKING }), message: /^relationship\.target_ref: refers to a marking-definition object; it must refer to an SDO or SCO/ },
+  { rule: 'S47 relationship source is not an SRO', valid: relationship({ source_ref: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4' }), invalid: relationship({ source_ref: 'sighting--ee20065d-2555-424f-ad9e-0f8428623c75' }), message: /^relationship\.source_ref: refers to a sighting/ },
+  { rule: 'S48 sighting_of_ref → SDO', valid: sighting(), invalid: sighting({ sighting_of_ref: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4' }), message: /^sighting\.sighting_of_ref: refers to a ipv4-addr object; it must refer to an SDO/ },
+  { rule: 'S50 where_sighted_refs → identity or location', valid: sighting({ where_sighted_refs: [IDENTITY] }), invalid: sighting({ where_sighted_refs: ['malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b'] }), message: /^sighting\.where_sighted_refs\[0\]: .*identity or location/ },
+  { rule: 'S70 network-traffic src_ref → address or domain', valid: networkTraffic(), invalid: networkTraffic({ src_ref: 'file--5e2f2d2b-17d4-4cbf-938f-98ee46b3cd3f' }), message: /^network-traffic\.src_ref: refers to a file object/ },
+  { rule: 'S68 ipv4 resolves_to_refs → mac-addr', valid: ipv4({ resolves_to_refs: ['mac-addr--65cfcf98-8a6e-5a1b-8f61-379ac4f92d00'] }), invalid: ipv4({ resolves_to_refs: ['domain-name--3c10e93f-798e-5a26-a0c1-08156efab7f5'] }), message: /^ipv4-addr\.resolves_to_refs\[0\]: refers to a domain-name/ },
+  { rule: 'S78 granular selectors resolve', valid: indicator({ granular_markings: [{ selectors: ['pattern', 'valid_from'], marking_ref: MARKING }] }), invalid: indicator({ granular_markings: [{ selectors: ['description'], marking_ref: MARKING }] }), message: /^indicator\.granular_markings\[0\]\.selectors: "description" does not resolve/ },
+  { rule: 'S78 selector list index in range', valid: indicator({ labels: ['a'], granular_markings: [{ selectors: ['labels.[0]'], marking_ref: MARKING }] }), invalid: indicator({ labels: ['a'], granular_markings: [{ selectors: ['labels.[1]'], marking_ref: MARKING }] }), message: /"labels\.\[1\]" does not resolve/ },
+  { rule: 'extension keys are -ext names or extension-definition ids', valid: indicator({ extensions: { [EXT_DEF]: { extension_type: 'property-extension', rank: 1 } } }), invalid: indicator({ extensions: { 'my-extension': { a: 1 } } }), message: /^indicator\.extensions: key "my-extension" must be an extension-definition id/ },
+  { rule: 'extension-definition extensions declare extension_type', valid: indicator({ extensions: { [EXT_DEF]: { extension_type: 'property-extension' } } }), invalid: indicator({ extensions: { [EXT_DEF]: { rank: 1 } } }), message: /extension_type: required/ },
+  { rule: 'S22 reserved property names', valid: indicator(), invalid: indicator({ severity: 'high' }), message: /severity/ },
+  { rule: 'S20 _enc needs its base property', valid: { type: 'file', spec_version: '2.1', id: 'file--5e2f2d2b-17d4-4cbf-938f-98ee46b3cd3f', name: 'a.exe', name_enc: 'windows-1252' }, invalid: { type: 'file', spec_version: '2.1', id: 'file--5e2f2d2b-17d4-4cbf-938f-98ee46b3cd3f', hashes: { MD5: 'd41d8cd98f00b204e9800998ecf8427e' }, name_enc: 'windows-1252' }, message: /^file\.name_enc: must not be present without name \(S20\)/ },
+  { rule: 'SR9 STIX patterns must parse', valid: indicator(), invalid: indicator({ pattern: "[ipv4-addr:value = '198.51.100.1'" }), message: /^indicator\.pattern: .*position/ },
+  { rule: 'SR9 other pattern languages are opaque text', valid: indicator({ pattern_type: 'sigma', pattern: 'title: anything [' }), invalid: indicator({ pattern_type: 'stix', pattern: 'title: anything [' }), message: /^indicator\.pattern:/ },
+  { rule: 'S19 custom property names', valid: indicator({ x_acme_score: 1 }), invalid: indicator({ 'x_Acme-Score': 1 }), message: /custom property names use only a-z, 0-9 and _/ },
+  { rule: 'standard: legacy x_ properties only', valid: indicator({ x_acme_score: 1 }), invalid: indicator({ acme_score: 1 }), message: /^indicator\.acme_score: unknown property/ },
+  { rule: 'standard: legacy x- types only', valid: { type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, invalid: { type: 'acme-widget', spec_version: '2.1', id: 'acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, message: /not a STIX 2\.1 type/ },
+  { rule: 'strict: custom properties only with a toplevel-property-extension', strictness: 'strict', valid: indicator({ acme_score: 1, extensions: { [EXT_DEF]: { extension_type: 'toplevel-property-extension' } } }), invalid: indicator({ x_acme_score: 1 }), message: /strict mode custom properties need a toplevel-property-extension/ },
+  { rule: 'strict: custom types only with new-sdo/new-sco/new-sro', strictness: 'strict', valid: { type: 'acme-widget', spec_version: '2.1', id: 'acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T, extensions: { [EXT_DEF]: { extension_type: 'new-sdo' } } }, invalid: { type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, message: /strict mode/ },
+  { rule: 'strict: S27 deterministic SCO ids', strictness: 'strict', valid: ipv4(), invalid: ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a' }), message: /not the deterministic id .*expected ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4/ },
+  { rule: 'SR3 created on a deterministic-id SCO is not applicable', valid: ipv4(), invalid: ipv4({ created: T }), message: /^ipv4-addr\.created: .*must not have created or modified \(SR3\)/ },
+  { rule: 'SR3 an SCO versioned on purpose (non-deterministic id) may carry created/modified', valid: ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a', created: T, modified: T }), invalid: ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a', created: T, modified: '2023-01-01T00:00:00.000Z' }), message: /modified: .*must not be earlier than created/ },
+  { rule: 'extension-defined types may use their own extension keys; STIX types may not', valid: { type: 'impact', spec_version: '2.1', id: 'impact--0c9511ac-e14b-4f48-9d49-54bfc93c9b34', created: T, modified: T, extensions: { [EXT_DEF]: { extension_type: 'new-sdo' }, monetary: { variety: 'ransom-demand' } } }, invalid: indicator({ extensions: { monetary: { variety: 'ransom-demand' } } }), message: /key "monetary" must be an extension-definition id/ },
+  { rule: 'nesting depth is bounded', valid: indicator({ x_deep: [[[[1]]]] }), invalid: indicator({ x_deep: JSON.parse(`${'['.repeat(80)}${']'.repeat(80)}`) as unknown }), message: /deeper than 64 levels/ },
+];
+
+for (const c of cases) {
+  t.test(c.rule, async (t) => {
+    const validator = validators[c.strictness ?? 'standard'];
+    const good = validator.validate(c.valid, 0);
+    t.ok(good.ok, `valid object accepted${good.ok ? '' : `: ${good.message}`}`);
+    const bad = validator.validate(c.invalid, 0);
+    t.notOk(bad.ok, 'invalid object refused');
+    if (!bad.ok) t.match(bad.message, c.message);
+  });
+}
+
+t.test('S27 in standard mode: a non-deterministic SCO id is a warning, not a failure', async (t) => {
+  const verdict = validators.standard.validate(ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a' }), 0);
+  t.ok(verdict.ok);
+  if (verdict.ok) t.match(verdict.warnings, [/deterministic id/]);
+});
+
+t.test('permissive: unknown properties and types are not failures, schemas still apply', async (t) => {
+  t.ok(validators.permissive.validate(indicator({ acme_score: 1 }), 0).ok);
+  t.ok(validators.permissive.validate({ type: 'acme-widget', spec_version: '2.1', id: 'acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, 0).ok);
+  const missing = validators.permissive.validate(indicator({ pattern: undefined }), 0);
+  t.notOk(missing.ok, 'a missing required property is still refused');
+});
+
+t.test('validation never changes the object (no defaults, no coercion, no removal)', async (t) => {
+  const object = indicator({ confidence: 50, x_acme: { nested: ['a'] } });
+  const before = JSON.stringify(object);
+  validators.strict.validate(object, 0);
+  validators.standard.validate(object, 0);
+  validators.permissive.validate(object, 0);
+  t.equal(JSON.stringify(object), before);
+});
