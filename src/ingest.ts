@@ -6,7 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { taxiiError } from './errors.js';
 import { contentHash } from './stix/canonical.js';
-import type { ObjectValidator } from './stix/object-validator.js';
+import type { CollectionPolicy } from './config/types.js';
+import { recipientsOf, type Recipients } from './policy/recipients.js';
+import { assessWrite } from './policy/write-policy.js';
+import type { ObjectValidator, Verdict } from './stix/object-validator.js';
 import type { Store } from './store/index.js';
 import type { IncomingObject } from './store/object-store.js';
 import type { StatusDetail, StatusRecord } from './store/status-store.js';
@@ -49,9 +52,33 @@ export function parseEnvelope(body: string): ParsedEnvelope {
 export interface IngestRequest {
   readonly apiRootId: string;
   readonly collectionId: string;
+  readonly policy: CollectionPolicy;
   readonly partnerId: string;
+  readonly partnerIdentity: string | null;
   readonly requestTimestamp: number;
   readonly envelope: ParsedEnvelope;
+}
+
+/**
+ * Recipients markings an object may reference: those defined anywhere in this
+ * envelope (valid ones), then those already stored.
+ */
+async function recipientsLookup(store: Store, objects: readonly unknown[], verdicts: readonly Verdict[]) {
+  const inEnvelope = new Map<string, Recipients>();
+  const referenced = new Set<string>();
+  verdicts.forEach((v, i) => {
+    if (!v.ok) return;
+    const o = objects[i] as Record<string, unknown>;
+    if (v.type === 'marking-definition') {
+      const r = recipientsOf(o);
+      if (r !== undefined && typeof r !== 'string') inEnvelope.set(v.id, r);
+    }
+    const refs = o['object_marking_refs'];
+    if (Array.isArray(refs)) for (const id of refs) if (typeof id === 'string') referenced.add(id);
+  });
+  const stored = await store.objects.recipientMarkings([...referenced].filter((id) => !inEnvelope.has(id)));
+  // A stored definition wins over a re-posted one: marking definitions never change.
+  return (id: string) => stored.get(id) ?? inEnvelope.get(id);
 }
 
 export async function addObjects(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<StatusRecord> {
@@ -71,9 +98,20 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
   const failures: StatusDetail[] = [];
   const incoming: IncomingObject[] = [];
   const warnings = new Map<string, string>();
+  const recipientsMarking = await recipientsLookup(store, objects, verdicts);
   verdicts.forEach((v, i) => {
     if (!v.ok) {
       failures.push({ id: v.id, version: v.version, message: v.message });
+      return;
+    }
+    const facts = assessWrite(objects[i] as Record<string, unknown>, v.type, {
+      policy: request.policy,
+      submitterIdentity: request.partnerIdentity,
+      recipientsMarking,
+      requiredProperties: (type) => validator.requiredProperties(type),
+    });
+    if (typeof facts === 'string') {
+      failures.push({ id: v.id, version: v.version ?? 'unknown', message: facts });
       return;
     }
     if (v.warnings.length > 0) warnings.set(v.id, `stored with warnings: ${v.warnings.join('; ')}`);
@@ -84,6 +122,7 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
       specVersion: v.specVersion,
       contentHash: contentHash(objects[i]),
       raw: raws[i] as string,
+      facts,
     });
   });
 

@@ -5,12 +5,25 @@
  * is read on every request, so a suspension applies to the very next request.
  */
 import { createHash } from 'node:crypto';
+import type { Reader } from '../policy/visibility.js';
 import type { Directory, PartnerRecord } from '../store/directory.js';
 import { verifyApiKey } from './api-keys.js';
 
-export interface Principal {
-  readonly partnerId: string;
+/** The authenticated caller, as read from the database on this request. */
+export interface Principal extends Reader {
   readonly name: string;
+  /** STIX identity id of the partner's organization, when configured. */
+  readonly identity: string | null;
+}
+
+function principalOf(partner: PartnerRecord): Principal {
+  return {
+    partnerId: partner.id,
+    name: partner.name,
+    clearance: partner.clearance,
+    communities: partner.communities,
+    identity: partner.identity,
+  };
 }
 
 export interface Authenticator {
@@ -53,11 +66,11 @@ export function createAuthenticator(directory: Directory, cacheSeconds: number, 
       if (CONTROL.test(apiKey) || apiKey.length > 1024) return undefined;
       const partner = await active(partnerId);
       if (partner === undefined || !(await keyMatches(partner, apiKey))) return undefined;
-      return { partnerId: partner.id, name: partner.name };
+      return principalOf(partner);
     },
     async subject(partnerId) {
       const partner = await active(partnerId);
-      return partner && { partnerId: partner.id, name: partner.name };
+      return partner && principalOf(partner);
     },
   };
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { hashApiKey } from '../auth/api-keys.js';
 import { schemaPath } from '../paths.js';
+import { levelOf, type TlpName } from '../policy/tlp.js';
 import type { Config, PartnerConfig } from './types.js';
 
 export class ConfigError extends Error {
@@ -49,11 +50,25 @@ interface RawConfig {
       title: string;
       description?: string;
       validation?: 'strict' | 'standard' | 'permissive';
+      default_tlp?: TlpName;
+      max_tlp?: TlpName;
+      require_marking?: boolean;
+      require_creator_identity?: boolean;
+      granular_markings?: 'withhold' | 'redact';
+      hide_dangling_relationships?: boolean;
       grants?: { partner?: string; group?: string; read: boolean; write: boolean }[];
     }[];
   }[];
   groups?: { id: string; members: string[] }[];
-  partners: { id: string; name: string; status?: 'active' | 'suspended'; api_keys?: RawSecretRef[] }[];
+  partners: {
+    id: string;
+    name: string;
+    status?: 'active' | 'suspended';
+    clearance?: TlpName;
+    communities?: string[];
+    identity?: string;
+    api_keys?: RawSecretRef[];
+  }[];
 }
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
@@ -162,7 +177,15 @@ async function resolvePartner(
     if (ref.hash !== undefined) hashes.push(ref.hash);
     else hashes.push(await hashApiKey(readSecret(file, field, ref, env)));
   }
-  return { id: raw.id, name: raw.name, status: raw.status ?? 'active', apiKeyHashes: hashes };
+  return {
+    id: raw.id,
+    name: raw.name,
+    status: raw.status ?? 'active',
+    clearance: levelOf(raw.clearance ?? 'amber'),
+    communities: [...(raw.communities ?? [])],
+    ...(raw.identity !== undefined && { identity: raw.identity }),
+    apiKeyHashes: hashes,
+  };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -228,6 +251,14 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
         ...(c.alias !== undefined && { alias: c.alias }),
         ...(c.description !== undefined && { description: c.description }),
         validation: c.validation ?? 'standard',
+        policy: {
+          defaultTlp: levelOf(c.default_tlp ?? 'amber'),
+          maxTlp: levelOf(c.max_tlp ?? 'red'),
+          requireMarking: c.require_marking ?? false,
+          requireCreatorIdentity: c.require_creator_identity ?? false,
+          granular: c.granular_markings ?? 'withhold',
+          hideDanglingRelationships: c.hide_dangling_relationships ?? true,
+        },
         grants: (c.grants ?? []).map((g) => ({ ...g })),
       })),
     })),

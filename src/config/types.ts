@@ -5,7 +5,10 @@
  * - Partner: an alliance member (e.g. a national CSIRT) that authenticates.
  * - Group: a named set of partners, so a grant can name many partners at once.
  * - Grant: read and/or write on one collection, to a partner or a group.
+ * - Clearance: the highest TLP level a partner may receive.
+ * - Community: a named circle of partners (e.g. nato, eu) a recipients marking can name.
  */
+import type { TlpLevel } from '../policy/tlp.js';
 
 export interface GrantConfig {
   readonly partner?: string;
@@ -21,7 +24,18 @@ export interface CollectionConfig {
   readonly description?: string;
   /** How strictly posted objects are checked (see src/stix/custom-content.ts). */
   readonly validation: 'strict' | 'standard' | 'permissive';
+  readonly policy: CollectionPolicy;
   readonly grants: readonly GrantConfig[];
+}
+
+/** Sharing policy of a collection (see src/policy/). */
+export interface CollectionPolicy {
+  readonly defaultTlp: TlpLevel;
+  readonly maxTlp: TlpLevel;
+  readonly requireMarking: boolean;
+  readonly requireCreatorIdentity: boolean;
+  readonly granular: 'withhold' | 'redact';
+  readonly hideDanglingRelationships: boolean;
 }
 
 export interface ApiRootConfig {
@@ -36,6 +50,10 @@ export interface PartnerConfig {
   readonly id: string;
   readonly name: string;
   readonly status: 'active' | 'suspended';
+  readonly clearance: TlpLevel;
+  readonly communities: readonly string[];
+  /** STIX identity id of the partner's organization. */
+  readonly identity?: string;
   /** scrypt hashes; keys given by environment reference are hashed at load time. */
   readonly apiKeyHashes: readonly string[];
 }

@@ -31,4 +31,6 @@ export const STRICTNESS_LEVELS: readonly Strictness[] = ['strict', 'standard', '
 export interface ObjectValidator {
   /** `index` is the object's position in the posted envelope, for messages. */
   validate(object: unknown, index: number): Verdict;
+  /** Top-level properties a type requires (empty for custom types). */
+  requiredProperties(type: string): ReadonlySet<string>;
 }

@@ -26,9 +26,12 @@ interface TypeEntry {
   readonly category: Category;
   readonly validate: ValidateFunction;
   readonly properties: ReadonlySet<string>;
+  readonly required: ReadonlySet<string>;
 }
 
 export interface SchemaRegistry {
+  /** Top-level properties the type's schema requires (common ones included); empty for custom types. */
+  requiredOf(type: string): ReadonlySet<string>;
   /** Category of a type defined by STIX 2.1, undefined for custom types. */
   categoryOf(type: string): Category | undefined;
   /** Top-level property names the schema of this type defines (common ones included). */
@@ -46,7 +49,7 @@ function listJsonFiles(dir: string): string[] {
   });
 }
 
-type JsonSchema = { $id?: string; $ref?: string; allOf?: JsonSchema[]; properties?: Record<string, unknown> };
+type JsonSchema = { $id?: string; $ref?: string; allOf?: JsonSchema[]; properties?: Record<string, unknown>; required?: string[] };
 
 /** `a/b/0/c` → `a.b[0].c` */
 export function dottedPath(instancePath: string): string {
@@ -85,20 +88,25 @@ function describe(error: ErrorObject): SchemaFailure {
   }
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry {
   const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, unicodeRegExp: true });
   const files = listJsonFiles(root).map((file) => ({ file, schema: JSON.parse(readFileSync(file, 'utf8')) as JsonSchema }));
   for (const { schema } of files) ajv.addSchema(schema as object);
 
   const schemaById = new Map(files.map(({ schema }) => [schema.$id, schema] as const));
-  const propertiesOfSchema = (schema: JsonSchema, base: string): Set<string> => {
-    const names = new Set(Object.keys(schema.properties ?? {}));
+  /** Names listed under `key` in the schema and in the schemas its top-level allOf refers to. */
+  const namesOf = (key: 'properties' | 'required', schema: JsonSchema, base: string): Set<string> => {
+    const own = key === 'properties' ? Object.keys(schema.properties ?? {}) : (schema.required ?? []);
+    const names = new Set(own);
     for (const part of schema.allOf ?? []) {
       const target = part.$ref === undefined ? part : schemaById.get(new URL(part.$ref, base).toString());
-      if (target !== undefined) for (const n of propertiesOfSchema(target, target.$id ?? base)) names.add(n);
+      if (target !== undefined) for (const n of namesOf(key, target, target.$id ?? base)) names.add(n);
     }
     return names;
   };
+  const propertiesOfSchema = (schema: JsonSchema, base: string) => namesOf('properties', schema, base);
 
   const compile = (id: string): ValidateFunction => {
     const fn = ajv.getSchema(id);
@@ -112,7 +120,12 @@ export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry 
     const category = CATEGORY_DIRS[dir ?? ''];
     if (category === undefined || name === undefined || schema.$id === undefined) continue;
     const type = name.replace(/\.json$/, '');
-    types.set(type, { category, validate: compile(schema.$id), properties: propertiesOfSchema(schema, schema.$id) });
+    types.set(type, {
+      category,
+      validate: compile(schema.$id),
+      properties: propertiesOfSchema(schema, schema.$id),
+      required: namesOf('required', schema, schema.$id),
+    });
   }
 
   const commonSchema = (name: string) => {
@@ -123,6 +136,7 @@ export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry 
 
   return {
     categoryOf: (type) => types.get(type)?.category,
+    requiredOf: (type) => types.get(type)?.required ?? NONE,
     propertiesOf: (type) => types.get(type)?.properties,
     commonProperties: { sdo: common.sdo.properties, sco: common.sco.properties },
     check(object, type, fallback) {

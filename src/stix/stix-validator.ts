@@ -73,6 +73,7 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
   };
 
   return {
+    requiredProperties: (type) => registry.requiredOf(type),
     validate(object, index) {
       try {
         return check(object);

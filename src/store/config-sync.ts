@@ -25,18 +25,26 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
     await tx.query('UPDATE collections SET alias = NULL, active = false');
     for (const { root, c } of collections) {
       await tx.query(
-        `INSERT INTO collections (id, api_root_id, alias, title, description, active) VALUES ($1, $2, $3, $4, $5, true)
+        `INSERT INTO collections (id, api_root_id, alias, title, description, active, default_tlp, max_tlp,
+           require_marking, require_creator_identity, granular_mode, hide_dangling)
+         VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET api_root_id = excluded.api_root_id, alias = excluded.alias,
-           title = excluded.title, description = excluded.description, active = true`,
-        [c.id, root, c.alias ?? null, c.title, c.description ?? null],
+           title = excluded.title, description = excluded.description, active = true,
+           default_tlp = excluded.default_tlp, max_tlp = excluded.max_tlp, require_marking = excluded.require_marking,
+           require_creator_identity = excluded.require_creator_identity, granular_mode = excluded.granular_mode,
+           hide_dangling = excluded.hide_dangling`,
+        [c.id, root, c.alias ?? null, c.title, c.description ?? null, c.policy.defaultTlp, c.policy.maxTlp,
+          c.policy.requireMarking, c.policy.requireCreatorIdentity, c.policy.granular, c.policy.hideDanglingRelationships],
       );
     }
 
     for (const p of config.partners) {
       await tx.query(
-        `INSERT INTO partners (id, name, status, api_key_hashes) VALUES ($1, $2, $3, $4::text[])
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, api_key_hashes = excluded.api_key_hashes`,
-        [p.id, p.name, p.status, p.apiKeyHashes],
+        `INSERT INTO partners (id, name, status, api_key_hashes, clearance, communities, identity)
+         VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, api_key_hashes = excluded.api_key_hashes,
+           clearance = excluded.clearance, communities = excluded.communities, identity = excluded.identity`,
+        [p.id, p.name, p.status, p.apiKeyHashes, p.clearance, p.communities, p.identity ?? null],
       );
     }
     await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}' WHERE NOT (id = ANY($1::text[]))`, [

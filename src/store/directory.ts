@@ -3,6 +3,8 @@
  * as seen by one partner. Read from the database on every request, so suspending
  * a partner or removing a grant takes effect on the partner's next request.
  */
+import type { CollectionPolicy } from '../config/types.js';
+import type { TlpLevel } from '../policy/tlp.js';
 import type { Db } from './db.js';
 
 export interface PartnerRecord {
@@ -10,6 +12,9 @@ export interface PartnerRecord {
   readonly name: string;
   readonly status: 'active' | 'suspended' | 'removed';
   readonly apiKeyHashes: readonly string[];
+  readonly clearance: TlpLevel;
+  readonly communities: readonly string[];
+  readonly identity: string | null;
 }
 
 export interface ApiRootRecord {
@@ -28,6 +33,7 @@ export interface CollectionView {
   readonly description: string | null;
   readonly canRead: boolean;
   readonly canWrite: boolean;
+  readonly policy: CollectionPolicy;
 }
 
 interface CollectionRow {
@@ -38,6 +44,12 @@ interface CollectionRow {
   description: string | null;
   can_read: boolean;
   can_write: boolean;
+  default_tlp: number;
+  max_tlp: number;
+  require_marking: boolean;
+  require_creator_identity: boolean;
+  granular_mode: 'withhold' | 'redact';
+  hide_dangling: boolean;
 }
 
 const GRANTED = `
@@ -48,7 +60,8 @@ const GRANTED = `
     AND (g.partner_id = $1 OR g.group_id IN (SELECT group_id FROM group_members WHERE partner_id = $1))`;
 
 const COLLECTION_COLUMNS = `c.id::text AS id, c.api_root_id, c.alias, c.title, c.description,
-  bool_or(g.can_read) AS can_read, bool_or(g.can_write) AS can_write`;
+  bool_or(g.can_read) AS can_read, bool_or(g.can_write) AS can_write, c.default_tlp, c.max_tlp,
+  c.require_marking, c.require_creator_identity, c.granular_mode, c.hide_dangling`;
 
 function toView(row: CollectionRow): CollectionView {
   return {
@@ -59,6 +72,14 @@ function toView(row: CollectionRow): CollectionView {
     description: row.description,
     canRead: row.can_read,
     canWrite: row.can_write,
+    policy: {
+      defaultTlp: Number(row.default_tlp) as TlpLevel,
+      maxTlp: Number(row.max_tlp) as TlpLevel,
+      requireMarking: row.require_marking,
+      requireCreatorIdentity: row.require_creator_identity,
+      granular: row.granular_mode,
+      hideDanglingRelationships: row.hide_dangling,
+    },
   };
 }
 
@@ -90,12 +111,22 @@ export function createDirectory(db: Db): Directory {
   });
   return {
     async findPartner(id) {
-      const rows = await db.query<{ id: string; name: string; status: PartnerRecord['status']; api_key_hashes: string[] }>(
-        'SELECT id, name, status, api_key_hashes FROM partners WHERE id = $1',
-        [id],
-      );
+      const rows = await db.query<{
+        id: string; name: string; status: PartnerRecord['status']; api_key_hashes: string[];
+        clearance: number; communities: string[]; identity: string | null;
+      }>('SELECT id, name, status, api_key_hashes, clearance, communities, identity FROM partners WHERE id = $1', [id]);
       const row = rows[0];
-      return row && { id: row.id, name: row.name, status: row.status, apiKeyHashes: row.api_key_hashes };
+      return (
+        row && {
+          id: row.id,
+          name: row.name,
+          status: row.status,
+          apiKeyHashes: row.api_key_hashes,
+          clearance: Number(row.clearance) as TlpLevel,
+          communities: row.communities,
+          identity: row.identity,
+        }
+      );
     },
     async apiRootsFor(partnerId) {
       const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery(''), [partnerId]);

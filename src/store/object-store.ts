@@ -7,9 +7,12 @@
  * version becomes visible only after every version with a smaller date_added
  * (TR7, TR15, TR28): keyset readers never skip or repeat.
  */
+import type { WriteFacts } from '../policy/write-policy.js';
+import type { Recipients } from '../policy/recipients.js';
 import { lowerBound, type ObjectFilter, type PageQuery } from '../taxii/query.js';
 import { formatMicros, versionKey } from '../taxii/timestamps.js';
 import { toNumber, type Db, type Queryable, type SqlParam } from './db.js';
+import { visibleSql, type ReadAccess } from './visibility-sql.js';
 
 /** A validated object ready to store. */
 export interface IncomingObject {
@@ -20,6 +23,7 @@ export interface IncomingObject {
   readonly specVersion: string;
   readonly contentHash: string;
   readonly raw: string;
+  readonly facts: WriteFacts;
 }
 
 export type WriteOutcome =
@@ -37,6 +41,9 @@ export interface ManifestRow {
 export interface ObjectRow {
   readonly dateAdded: number;
   readonly raw: string;
+  /** For redaction: granular TLP level and who submitted the version. */
+  readonly granularLevel: number | null;
+  readonly submittedBy: string;
 }
 
 export interface VersionRow {
@@ -53,13 +60,15 @@ export interface Page<T> {
 export interface ObjectStore {
   /** Stores new versions in one transaction; returns one outcome per input, in order. */
   add(collectionId: string, submittedBy: string, objects: readonly IncomingObject[]): Promise<WriteOutcome[]>;
-  listObjects(collectionId: string, query: PageQuery): Promise<Page<ObjectRow>>;
-  listManifest(collectionId: string, query: PageQuery): Promise<Page<ManifestRow>>;
-  listVersions(collectionId: string, objectId: string, query: PageQuery): Promise<Page<VersionRow>>;
-  /** True when the collection holds any version of the object. */
-  exists(collectionId: string, objectId: string): Promise<boolean>;
-  /** Deletes the selected versions; returns how many were deleted. */
-  remove(collectionId: string, objectId: string, filter: ObjectFilter): Promise<number>;
+  listObjects(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ObjectRow>>;
+  listManifest(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ManifestRow>>;
+  listVersions(collectionId: string, objectId: string, query: PageQuery, access: ReadAccess): Promise<Page<VersionRow>>;
+  /** Recipients markings already defined, by marking-definition id. */
+  recipientMarkings(ids: readonly string[]): Promise<Map<string, Recipients>>;
+  /** True when the collection holds a version of the object the reader may see. */
+  exists(collectionId: string, objectId: string, access: ReadAccess): Promise<boolean>;
+  /** Deletes the selected versions the reader may see; returns how many were deleted. */
+  remove(collectionId: string, objectId: string, filter: ObjectFilter, access: ReadAccess): Promise<number>;
 }
 
 class SqlWhere {
@@ -80,33 +89,33 @@ class SqlWhere {
   }
 }
 
-/** The WHERE clause shared by every read (taxii-2.1.md §7.4 order of evaluation). */
-function whereFor(collectionId: string, filter: ObjectFilter, bound: number, objectId?: string): SqlWhere {
+/** The WHERE clause shared by every read (taxii-2.1.md §7.4 order of evaluation) over alias `v`. */
+function whereFor(collectionId: string, filter: ObjectFilter, bound: number, access: ReadAccess, objectId?: string): SqlWhere {
   const w = new SqlWhere();
-  w.add(`collection_id = ${w.param(collectionId)}::uuid`);
-  if (bound >= 0) w.add(`date_added > ${w.param(String(bound))}::bigint`);
-  if (objectId !== undefined) w.add(`object_id = ${w.param(objectId)}`);
-  if (filter.ids !== undefined) w.add(`object_id = ANY(${w.param(filter.ids)}::text[])`);
-  if (filter.types !== undefined) w.add(`object_type = ANY(${w.param(filter.types)}::text[])`);
-  if (filter.specVersions !== undefined) w.add(`spec_version = ANY(${w.param(filter.specVersions)}::text[])`);
-  const v = filter.versions;
-  if (!v.all) {
+  w.add(`v.collection_id = ${w.param(collectionId)}::uuid`);
+  if (bound >= 0) w.add(`v.date_added > ${w.param(String(bound))}::bigint`);
+  if (objectId !== undefined) w.add(`v.object_id = ${w.param(objectId)}`);
+  if (filter.ids !== undefined) w.add(`v.object_id = ANY(${w.param(filter.ids)}::text[])`);
+  if (filter.types !== undefined) w.add(`v.object_type = ANY(${w.param(filter.types)}::text[])`);
+  if (filter.specVersions !== undefined) w.add(`v.spec_version = ANY(${w.param(filter.specVersions)}::text[])`);
+  if (access !== null) w.add(visibleSql(w, access, 'v'));
+  const sel = filter.versions;
+  if (!sel.all) {
     const any: string[] = [];
-    if (filter.addedAfter === undefined) {
-      // The common case reads the maintained flags: no per-request grouping.
-      if (v.first) any.push('is_first');
-      if (v.last) any.push('is_last');
-    } else if (v.first || v.last) {
-      // §7.4: added_after applies before match[version], so first/last are taken
-      // among the versions added after it.
-      const after = w.param(String(filter.addedAfter));
+    if (sel.first || sel.last) {
+      // first/last among the versions this reader may see, added after added_after (§7.4).
+      const after = filter.addedAfter === undefined ? undefined : w.param(String(filter.addedAfter));
       const extreme = (cmp: '<' | '>') => `NOT EXISTS (SELECT 1 FROM object_versions e
-        WHERE e.collection_id = object_versions.collection_id AND e.object_id = object_versions.object_id
-          AND e.date_added > ${after}::bigint AND e.version_key ${cmp} object_versions.version_key)`;
-      if (v.first) any.push(extreme('<'));
-      if (v.last) any.push(extreme('>'));
+        WHERE e.collection_id = v.collection_id AND e.object_id = v.object_id AND e.version_key ${cmp} v.version_key
+          ${after === undefined ? '' : `AND e.date_added > ${after}::bigint`}
+          ${access === null ? '' : `AND ${visibleSql(w, access, 'e')}`})`;
+      // The maintained flags answer the common case without a subquery.
+      const flagged = (flag: string, cmp: '<' | '>') =>
+        after === undefined && access === null ? flag : after === undefined ? `(${flag} OR ${extreme(cmp)})` : extreme(cmp);
+      if (sel.first) any.push(flagged('v.is_first', '<'));
+      if (sel.last) any.push(flagged('v.is_last', '>'));
     }
-    if (v.keys.length > 0) any.push(`version_key = ANY(${w.param(v.keys)}::text[])`);
+    if (sel.keys.length > 0) any.push(`v.version_key = ANY(${w.param(sel.keys)}::text[])`);
     w.add(any.length === 0 ? 'false' : `(${any.join(' OR ')})`);
   }
   return w;
@@ -165,7 +174,10 @@ export function createObjectStore(db: Db): ObjectStore {
 
         const outcomes: WriteOutcome[] = [];
         const rows = { id: [] as string[], type: [] as string[], version: [] as string[], key: [] as string[],
-          spec: [] as string[], added: [] as string[], hash: [] as string[], raw: [] as string[] };
+          spec: [] as string[], added: [] as string[], hash: [] as string[], raw: [] as string[],
+          tlp: [] as (string | null)[], granular: [] as (string | null)[], granularRequired: [] as (string | null)[],
+          partners: [] as (string | null)[], communities: [] as (string | null)[], refs: [] as (string | null)[] };
+        const newMarkings: [string, Recipients][] = [];
         for (const o of objects) {
           const key = o.version === undefined ? o.id : `${o.id}\u0000${versionKey(o.version) as string}`;
           const seen = known.get(key);
@@ -197,37 +209,72 @@ export function createObjectStore(db: Db): ObjectStore {
           rows.added.push(String(dateAdded));
           rows.hash.push(o.contentHash);
           rows.raw.push(o.raw);
+          const f = o.facts;
+          const level = (l: number | null) => (l === null ? null : String(l));
+          // Lists travel as JSON text: unnest cannot take arrays of arrays of different lengths.
+          const list = (l: readonly string[] | null) => (l === null ? null : JSON.stringify(l));
+          rows.tlp.push(level(f.tlpLevel));
+          rows.granular.push(level(f.granularLevel));
+          rows.granularRequired.push(level(f.granularRequiredLevel));
+          rows.partners.push(list(f.recipientPartners));
+          rows.communities.push(list(f.recipientCommunities));
+          rows.refs.push(list(f.refs));
+          if (f.definesRecipients !== null) newMarkings.push([o.id, f.definesRecipients]);
         }
         if (rows.id.length === 0) return outcomes;
 
+        const jsonList = (column: string) => `(SELECT array_agg(e) FROM json_array_elements_text(u.${column}::json) AS e)`;
         await tx.query(
           `INSERT INTO object_versions (collection_id, object_id, object_type, version, version_key, spec_version,
-             date_added, is_first, is_last, content_hash, submitted_by, raw)
-           SELECT $1::uuid, u.id, u.type, u.version, u.key, u.spec, u.added, false, false, u.hash, $2, u.raw
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[])
-             AS u(id, type, version, key, spec, added, hash, raw)`,
-          [collectionId, submittedBy, rows.id, rows.type, rows.version, rows.key, rows.spec, rows.added, rows.hash, rows.raw],
+             date_added, is_first, is_last, content_hash, submitted_by, raw, tlp_level, granular_level,
+             granular_required_level, recipient_partners, recipient_communities, refs)
+           SELECT $1::uuid, u.id, u.type, u.version, u.key, u.spec, u.added, false, false, u.hash, $2, u.raw,
+             u.tlp, u.granular, u.granular_required,
+             CASE WHEN u.partners IS NULL THEN NULL ELSE coalesce(${jsonList('partners')}, '{}') END,
+             CASE WHEN u.communities IS NULL THEN NULL ELSE coalesce(${jsonList('communities')}, '{}') END,
+             ${jsonList('refs')}
+           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[],
+             $11::smallint[], $12::smallint[], $13::smallint[], $14::text[], $15::text[], $16::text[])
+             AS u(id, type, version, key, spec, added, hash, raw, tlp, granular, granular_required, partners, communities, refs)`,
+          [collectionId, submittedBy, rows.id, rows.type, rows.version, rows.key, rows.spec, rows.added, rows.hash, rows.raw,
+            rows.tlp as string[], rows.granular as string[], rows.granularRequired as string[],
+            rows.partners as string[], rows.communities as string[], rows.refs as string[]],
         );
+        for (const [id, r] of newMarkings) {
+          await tx.query(
+            'INSERT INTO recipient_markings (marking_id, partners, communities) VALUES ($1, $2::text[], $3::text[]) ON CONFLICT DO NOTHING',
+            [id, r.partners, r.communities],
+          );
+        }
         await refreshFlags(tx, collectionId, [...new Set(rows.id)]);
         await tx.query('UPDATE collections SET last_date_added = $2::bigint WHERE id = $1::uuid', [collectionId, String(next - 1)]);
         return outcomes;
       });
     },
 
-    async listObjects(collectionId, query) {
-      const w = whereFor(collectionId, query.filter, lowerBound(query));
-      const rows = await db.query<{ date_added: unknown; raw: string }>(
-        `SELECT date_added, raw FROM object_versions WHERE ${w} ORDER BY date_added LIMIT ${query.limit + 1}`,
+    async listObjects(collectionId, query, access) {
+      const w = whereFor(collectionId, query.filter, lowerBound(query), access);
+      const rows = await db.query<{ date_added: unknown; raw: string; granular_level: number | null; submitted_by: string }>(
+        `SELECT v.date_added, v.raw, v.granular_level, v.submitted_by FROM object_versions v WHERE ${w}
+         ORDER BY v.date_added LIMIT ${query.limit + 1}`,
         w.params,
       );
-      return page(rows.map((r) => ({ dateAdded: toNumber(r.date_added), raw: r.raw })), query.limit);
+      return page(
+        rows.map((r) => ({
+          dateAdded: toNumber(r.date_added),
+          raw: r.raw,
+          granularLevel: r.granular_level === null ? null : Number(r.granular_level),
+          submittedBy: r.submitted_by,
+        })),
+        query.limit,
+      );
     },
 
-    async listManifest(collectionId, query) {
-      const w = whereFor(collectionId, query.filter, lowerBound(query));
+    async listManifest(collectionId, query, access) {
+      const w = whereFor(collectionId, query.filter, lowerBound(query), access);
       const rows = await db.query<{ object_id: string; date_added: unknown; version: string; spec_version: string }>(
-        `SELECT object_id, date_added, version, spec_version FROM object_versions WHERE ${w}
-         ORDER BY date_added LIMIT ${query.limit + 1}`,
+        `SELECT v.object_id, v.date_added, v.version, v.spec_version FROM object_versions v WHERE ${w}
+         ORDER BY v.date_added LIMIT ${query.limit + 1}`,
         w.params,
       );
       return page(
@@ -236,28 +283,37 @@ export function createObjectStore(db: Db): ObjectStore {
       );
     },
 
-    async listVersions(collectionId, objectId, query) {
-      const w = whereFor(collectionId, { ...query.filter, versions: { all: true } }, lowerBound(query), objectId);
+    async listVersions(collectionId, objectId, query, access) {
+      const w = whereFor(collectionId, { ...query.filter, versions: { all: true } }, lowerBound(query), access, objectId);
       const rows = await db.query<{ date_added: unknown; version: string }>(
-        `SELECT date_added, version FROM object_versions WHERE ${w} ORDER BY date_added LIMIT ${query.limit + 1}`,
+        `SELECT v.date_added, v.version FROM object_versions v WHERE ${w} ORDER BY v.date_added LIMIT ${query.limit + 1}`,
         w.params,
       );
       return page(rows.map((r) => ({ dateAdded: toNumber(r.date_added), version: r.version })), query.limit);
     },
 
-    async exists(collectionId, objectId) {
-      const rows = await db.query(
-        'SELECT 1 FROM object_versions WHERE collection_id = $1::uuid AND object_id = $2 LIMIT 1',
-        [collectionId, objectId],
+    async recipientMarkings(ids) {
+      const found = new Map<string, Recipients>();
+      if (ids.length === 0) return found;
+      const rows = await db.query<{ marking_id: string; partners: string[]; communities: string[] }>(
+        'SELECT marking_id, partners, communities FROM recipient_markings WHERE marking_id = ANY($1::text[])',
+        [ids],
       );
+      for (const r of rows) found.set(r.marking_id, { partners: r.partners, communities: r.communities });
+      return found;
+    },
+
+    async exists(collectionId, objectId, access) {
+      const w = whereFor(collectionId, { versions: { all: true } }, -1, access, objectId);
+      const rows = await db.query(`SELECT 1 FROM object_versions v WHERE ${w} LIMIT 1`, w.params);
       return rows.length > 0;
     },
 
-    async remove(collectionId, objectId, filter) {
+    async remove(collectionId, objectId, filter, access) {
       return db.transaction(async (tx) => {
         await tx.query('SELECT 1 FROM collections WHERE id = $1::uuid FOR UPDATE', [collectionId]);
-        const w = whereFor(collectionId, filter, -1, objectId);
-        const deleted = await tx.query(`DELETE FROM object_versions WHERE ${w} RETURNING 1`, w.params);
+        const w = whereFor(collectionId, filter, -1, access, objectId);
+        const deleted = await tx.query(`DELETE FROM object_versions v WHERE ${w} RETURNING 1`, w.params);
         if (deleted.length > 0) await refreshFlags(tx, collectionId, [objectId]);
         return deleted.length;
       });

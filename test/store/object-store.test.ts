@@ -4,6 +4,7 @@
  * Requirement ids refer to /work/shared/spec/taxii-2.1.md.
  */
 import t from 'tap';
+import { UNMARKED } from '../../src/policy/write-policy.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { parseConfig } from '../../src/config/load-config.js';
 import { applyConfig } from '../../src/store/config-sync.js';
@@ -94,7 +95,16 @@ t.teardown(() => testDb.close());
 const db = testDb.db;
 await applyConfig(db, await parseConfig(JSON.stringify(configJson), 'object-store.test.json', {}));
 const store = createStore(db);
-const objects = store.objects;
+// These tests are about storage, not policy: every read here goes without a reader (access null).
+const stored = store.objects;
+const objects = {
+  add: stored.add.bind(stored),
+  listObjects: (c: string, q: PageQuery) => stored.listObjects(c, q, null),
+  listManifest: (c: string, q: PageQuery) => stored.listManifest(c, q, null),
+  listVersions: (c: string, id: string, q: PageQuery) => stored.listVersions(c, id, q, null),
+  exists: (c: string, id: string) => stored.exists(c, id, null),
+  remove: (c: string, id: string, f: ObjectFilter) => stored.remove(c, id, f, null),
+};
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -106,7 +116,7 @@ function stix(type: string, id: string, version: string | undefined, spec = '2.1
     body['modified'] = version;
   }
   const raw = JSON.stringify(body);
-  return { id, type, version, specVersion: spec, contentHash: createHash('sha256').update(raw).digest('hex'), raw };
+  return { id, type, version, specVersion: spec, contentHash: createHash('sha256').update(raw).digest('hex'), raw, facts: UNMARKED };
 }
 
 const newId = (type: string): string => `${type}--${randomUUID()}`;
@@ -449,7 +459,11 @@ t.test('reads: manifest, objects and version selection', async (t) => {
     'SELECT raw FROM object_versions WHERE collection_id = $1::uuid AND object_id = ANY($2::text[]) ORDER BY date_added',
     [C_LIST, [M, S]],
   )).map((r) => r.raw);
-  t.same(envelope.items, [{ dateAdded: row('M').dateAdded, raw: raws[0] }, { dateAdded: row('S').dateAdded, raw: raws[1] }], 'objects: raw JSON in date order');
+  t.same(
+    envelope.items.map((i) => ({ dateAdded: i.dateAdded, raw: i.raw })),
+    [{ dateAdded: row('M').dateAdded, raw: raws[0] }, { dateAdded: row('S').dateAdded, raw: raws[1] }],
+    'objects: raw JSON in date order',
+  );
   t.same(JSON.parse(envelope.items[1]?.raw ?? '{}'), { type: 'ipv4-addr', spec_version: '2.1', id: S, value: '192.0.2.55' });
 });
 
@@ -690,13 +704,15 @@ t.test('directory: collectionFor by id and alias, rights ORed over partner and g
     description: null,
     canRead: true,
     canWrite: true,
+    // Issue 4 defaults: TLP:AMBER for unmarked objects, anything up to TLP:RED accepted.
+    policy: { defaultTlp: 2, maxTlp: 4, requireMarking: false, requireCreatorIdentity: false, granular: 'withhold', hideDanglingRelationships: true },
   };
   t.same(await directory.collectionFor('alice', 'main', C_BOTH), both, 'read from the partner grant, write from the group grant');
   t.same(await directory.collectionFor('alice', 'main', 'both'), both, 'by alias (TR21)');
   t.same(await directory.collectionFor('alice', 'main', C_BOTH.toUpperCase()), both, 'UUID in upper case');
   t.same(await directory.collectionFor('bob', 'main', 'both'), { ...both, canRead: false, canWrite: true }, 'write only');
 
-  const reading = { id: C_READ, apiRootId: 'main', alias: 'reading', title: 'Read only', description: 'read grants only', canRead: true, canWrite: false };
+  const reading = { id: C_READ, apiRootId: 'main', alias: 'reading', title: 'Read only', description: 'read grants only', canRead: true, canWrite: false, policy: both.policy };
   t.same(await directory.collectionFor('alice', 'main', C_READ), reading, 'a read grant alone makes it visible');
   t.same(await directory.collectionFor('bob', 'main', 'reading'), reading, 'through a group grant');
 
@@ -728,7 +744,9 @@ t.test('directory: collectionsFor, apiRootsFor, apiRootFor, findPartner', async 
   t.same(await directory.apiRootFor('bob', 'other'), { id: 'other', title: 'Other root', description: null, maxContentLength: 2048 });
   t.equal(await directory.apiRootFor('bob', 'empty'), undefined, 'a root without collections');
 
-  t.same(await directory.findPartner('alice'), { id: 'alice', name: 'Alice CSIRT', status: 'active', apiKeyHashes: [] });
+  t.same(await directory.findPartner('alice'), {
+    id: 'alice', name: 'Alice CSIRT', status: 'active', apiKeyHashes: [], clearance: 2, communities: [], identity: null,
+  }, 'defaults: clearance TLP:AMBER, no communities, no identity');
   t.same((await directory.findPartner('carol'))?.status, 'suspended');
   t.equal(await directory.findPartner('nobody'), undefined, 'unknown partner');
   t.equal(await directory.findPartner('ALICE'), undefined, 'ids are case-sensitive');

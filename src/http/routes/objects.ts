@@ -7,7 +7,10 @@ import { PARAMS, parseQuery, type ParamSet, type RawQuery } from '../../taxii/qu
 import type { AppDeps } from '../context.js';
 import { cursorScope, finishPage, toPageQuery } from '../paging.js';
 import { principalOf, readableCollection, visibleCollection } from '../lookups.js';
-import type { Page } from '../../store/object-store.js';
+import type { ObjectRow, Page } from '../../store/object-store.js';
+import type { CollectionView } from '../../store/directory.js';
+import type { ReadAccess } from '../../store/visibility-sql.js';
+import { redact } from '../../policy/redaction.js';
 import { statusResource } from '../resources.js';
 import { formatMicros } from '../../taxii/timestamps.js';
 
@@ -17,6 +20,15 @@ interface CollectionParams {
 }
 interface ObjectParams extends CollectionParams {
   object: string;
+}
+
+/** The reader and the collection's read policy: what every read query filters with. */
+function accessOf(request: FastifyRequest, collection: CollectionView): NonNullable<ReadAccess> {
+  const { policy } = collection;
+  return {
+    reader: principalOf(request),
+    policy: { defaultTlp: policy.defaultTlp, granular: policy.granular, hideDangling: policy.hideDanglingRelationships },
+  };
 }
 
 function tooLarge(limit: number) {
@@ -48,21 +60,30 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const scope = cursorScope(kind, principalOf(request), collection.id, ...objectKey);
     const query = toPageQuery(parse(request, params), server, deps.cursors, scope);
     const finish = <T extends { dateAdded: number }>(page: Page<T>) => finishPage(reply, page, query, deps.cursors, scope);
-    return { collection, query, finish };
+    return { collection, query, finish, access: accessOf(request, collection) };
   };
+
+  /** Stored texts as this reader may receive them (granular redaction, issue 4). */
+  const served = (rows: readonly ObjectRow[], access: NonNullable<ReadAccess>) =>
+    rows.map((r) =>
+      access.policy.granular === 'redact' && r.granularLevel !== null && r.granularLevel > access.reader.clearance &&
+      r.submittedBy !== access.reader.partnerId
+        ? redact(r.raw, access.reader.clearance)
+        : r.raw,
+    );
 
   const notFound = (objectId: string, collectionId: string) =>
     taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collectionId}.`);
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
-    const { collection, query, finish } = await pagedRead(request, reply, 'objects', PARAMS.objects);
-    const page = await deps.store.objects.listObjects(collection.id, query);
-    return reply.send(envelopeBody(finish(page), page.items.map((i) => i.raw)));
+    const { collection, query, finish, access } = await pagedRead(request, reply, 'objects', PARAMS.objects);
+    const page = await deps.store.objects.listObjects(collection.id, query, access);
+    return reply.send(envelopeBody(finish(page), served(page.items, access)));
   });
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/manifest/', async (request, reply) => {
-    const { collection, query, finish } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
-    const page = await deps.store.objects.listManifest(collection.id, query);
+    const { collection, query, finish, access } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
+    const page = await deps.store.objects.listManifest(collection.id, query, access);
     const paging = finish(page);
     if (page.items.length === 0) return paging;
     return {
@@ -77,19 +98,19 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/', async (request, reply) => {
-    const { collection, query, finish } = await pagedRead(request, reply, 'object', PARAMS.object);
+    const { collection, query, finish, access } = await pagedRead(request, reply, 'object', PARAMS.object);
     const objectId = request.params.object;
-    const page = await deps.store.objects.listObjects(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } });
-    // TR25: an unknown object is 404; a known one whose versions are all filtered out is {}.
-    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) throw notFound(objectId, collection.id);
-    return reply.send(envelopeBody(finish(page), page.items.map((i) => i.raw)));
+    const page = await deps.store.objects.listObjects(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } }, access);
+    // TR25: an unknown (or wholly invisible) object is 404; a known one whose versions are all filtered out is {}.
+    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, access))) throw notFound(objectId, collection.id);
+    return reply.send(envelopeBody(finish(page), served(page.items, access)));
   });
 
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/versions/', async (request, reply) => {
-    const { collection, query, finish } = await pagedRead(request, reply, 'versions', PARAMS.versions);
+    const { collection, query, finish, access } = await pagedRead(request, reply, 'versions', PARAMS.versions);
     const objectId = request.params.object;
-    const page = await deps.store.objects.listVersions(collection.id, objectId, query);
-    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId))) throw notFound(objectId, collection.id);
+    const page = await deps.store.objects.listVersions(collection.id, objectId, query, access);
+    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, access))) throw notFound(objectId, collection.id);
     const paging = finish(page);
     return page.items.length === 0 ? paging : { ...paging, versions: page.items.map((v) => v.version) };
   });
@@ -104,7 +125,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     // TR26: without match[version] every version is deleted.
     const versionGiven = (request.query as RawQuery)['match[version]'] !== undefined;
     const filter = versionGiven ? parsed.filter : { ...parsed.filter, versions: { all: true as const } };
-    const deleted = await deps.store.objects.remove(collection.id, request.params.object, filter);
+    const deleted = await deps.store.objects.remove(collection.id, request.params.object, filter, accessOf(request, collection));
     if (deleted === 0) {
       throw taxiiError('NOT_FOUND', `No object ${request.params.object} (or no version matching the filters) in collection ${collection.id}.`);
     }
@@ -138,7 +159,9 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
       const status = await addObjects(deps.store, deps.validators[strictnessOf.get(target.collection.id) ?? 'standard'], {
         apiRootId: target.collection.apiRootId,
         collectionId: target.collection.id,
+        policy: target.collection.policy,
         partnerId: principalOf(request).partnerId,
+        partnerIdentity: principalOf(request).identity,
         requestTimestamp: Date.now() * 1000,
         envelope: parseEnvelope(body),
       });

@@ -1,0 +1,42 @@
+/**
+ * TLP levels and the marking-definition ids that carry them (tlp.md §2, §3, §5).
+ * Levels are ordered from least to most restrictive; TLP 1.0 WHITE is CLEAR and
+ * TLP 1.0 AMBER is AMBER (issue decision). Only ids count, never a posted body.
+ */
+
+export const TLP_LEVELS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
+export type TlpName = (typeof TLP_LEVELS)[number];
+/** 0 = clear … 4 = red */
+export type TlpLevel = 0 | 1 | 2 | 3 | 4;
+export const RED: TlpLevel = 4;
+
+export function levelOf(name: TlpName): TlpLevel {
+  return TLP_LEVELS.indexOf(name) as TlpLevel;
+}
+
+export function nameOf(level: TlpLevel): TlpName {
+  return TLP_LEVELS[level];
+}
+
+/** marking-definition id → level, TLP 1.0 and 2.0 (tlp.md §5 table). */
+export const TLP_MARKINGS: ReadonlyMap<string, TlpLevel> = new Map<string, TlpLevel>([
+  ['marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9', 0], // TLP 1.0 WHITE
+  ['marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487', 0], // TLP 2.0 CLEAR
+  ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da', 1], // TLP 1.0 GREEN
+  ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb', 1], // TLP 2.0 GREEN
+  ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82', 2], // TLP 1.0 AMBER
+  ['marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421', 2], // TLP 2.0 AMBER
+  ['marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003', 3], // TLP 2.0 AMBER+STRICT
+  ['marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed', 4], // TLP 1.0 RED
+  ['marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1', 4], // TLP 2.0 RED
+]);
+
+/** LR1: the most restrictive TLP among the ids; undefined when none is a TLP marking. */
+export function mostRestrictive(markingIds: readonly unknown[]): TlpLevel | undefined {
+  let level: TlpLevel | undefined;
+  for (const id of markingIds) {
+    const l = typeof id === 'string' ? TLP_MARKINGS.get(id) : undefined;
+    if (l !== undefined && (level === undefined || l > level)) level = l;
+  }
+  return level;
+}
