@@ -127,15 +127,38 @@ export function headersFor(partner: string | undefined): Record<string, string> 
 }
 
 export async function createTestApp(options: TestConfigOptions = {}, testDb?: TestDb): Promise<TestApp> {
+  return createAppWithConfig(testConfigJson(options), TEST_ENV, testDb, async (db) => applyConfig(db, await testConfig(options)));
+}
+
+/**
+ * The real application with a configuration of the test's own (JSON as in the
+ * configuration file; `env` resolves its `env` secret references). Credentials for
+ * `request(partner, …)` come from `keys` (partner id → API key).
+ */
+export async function createAppWithConfig(
+  configJson: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  testDb?: TestDb,
+  apply?: (db: TestDb['db']) => Promise<void>,
+  keys: Record<string, string> = KEYS,
+): Promise<TestApp> {
   const database = testDb ?? (await openTestDb());
-  const config = await testConfig(options);
-  await applyConfig(database.db, config);
+  const parse = () => parseConfig(JSON.stringify(configJson), 'test-config.json', env);
+  const config = await parse();
+  await (apply ?? (async (db) => applyConfig(db, config)))(database.db);
   const store = createStore(database.db);
   const cursorSecret = await getOrCreateSecret(database.db, 'cursor-hmac');
   const app = await buildApp({ config, store, cursorSecret });
   await app.ready();
   const request: TestApp['request'] = (partner, opts) =>
-    app.inject({ ...opts, headers: { ...headersFor(partner), ...(opts.headers as Record<string, string> | undefined) } });
+    app.inject({
+      ...opts,
+      headers: {
+        accept: TAXII,
+        ...(partner !== undefined && { authorization: basicAuth(partner, keys[partner] ?? 'none') }),
+        ...(opts.headers as Record<string, string> | undefined),
+      },
+    });
   return {
     app,
     store,
