@@ -24,7 +24,8 @@ done
 kill -0 "$server_pid" 2>/dev/null || { cat "$workdir/server.log"; echo "walkthrough: the server did not start (is port $port taken?)"; exit 1; }
 
 # The walkthrough block, exactly as the README shows it.
-sed -n '/<!-- walkthrough:start -->/,/<!-- walkthrough:end -->/p' README.md | sed '1,2d;$d' | sed '$d' >"$workdir/walkthrough.sh"
+# Every block between the markers, in order, without the fences.
+awk '/<!-- walkthrough:start -->/ {on = 1; next} /<!-- walkthrough:end -->/ {on = 0; next} on && !/^```/' README.md >"$workdir/walkthrough.sh"
 bash -e "$workdir/walkthrough.sh" >"$workdir/out.txt" 2>&1 || { cat "$workdir/out.txt"; echo "walkthrough: failed"; exit 1; }
 
 expect() {
@@ -44,5 +45,15 @@ expect 'www-authenticate: Basic realm="taxii-exchange"'
 expect '"http_status":"406"'
 expect 'limit must be a whole number greater than 0'
 expect '"http_status":"404"'
+expect '"total_count":7,"success_count":6'
+expect 'TLP:RED content needs a recipients marking'
+expect 'Advisory (TLP:RED, NATO only)\|report--0f0e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a25'
+expect 'No object report--0f0e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a25'
+expect "TLP:AMBER+STRICT exceeds this collection's maximum, TLP:AMBER"
+expect 'this collection requires a TLP marking on every object'
+# CERT-EU's manifest lists all five reports; CERT-FR's exactly the CLEAR, GREEN and AMBER ones.
+grep '1a21' "$workdir/out.txt" | grep '1a24' | grep -q '1a25' || { echo "walkthrough: CERT-EU should see every report"; exit 1; }
+grep '"objects":\[{"id":"report--0f0e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a21"' "$workdir/out.txt" | grep '1a22' | grep '1a23' | grep -v '1a24' | grep -qv '1a25' ||
+  { echo "walkthrough: CERT-FR should see the CLEAR, GREEN and AMBER reports only"; exit 1; }
 lines=$(wc -l <"$workdir/out.txt")
 echo "walkthrough: ok ($lines lines of output, every command ran)"
