@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { taxiiError } from './errors.js';
 import { contentHash } from './stix/canonical.js';
 import type { CollectionPolicy } from './config/types.js';
+import type { ReadAccess } from './store/visibility-sql.js';
 import { recipientsOf, type Recipients } from './policy/recipients.js';
 import { assessWrite } from './policy/write-policy.js';
 import type { ObjectValidator, Verdict } from './stix/object-validator.js';
@@ -55,6 +56,8 @@ export interface IngestRequest {
   readonly policy: CollectionPolicy;
   readonly partnerId: string;
   readonly partnerIdentity: string | null;
+  /** The submitter as a reader: what it may already see decides what counts as a duplicate. */
+  readonly access: ReadAccess;
   readonly requestTimestamp: number;
   readonly envelope: ParsedEnvelope;
 }
@@ -128,7 +131,7 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
 
   let outcomes;
   try {
-    outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming);
+    outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.access);
   } catch (err) {
     // Nothing was stored (one transaction); say so in the status rather than leave it pending.
     const unstored = incoming.map((o) => ({ id: o.id, version: o.version ?? 'unknown', message: 'not stored: the server failed; post it again' }));

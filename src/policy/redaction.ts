@@ -2,7 +2,7 @@
  * Granular-marking redaction (issue 4, LR4 option b): properties marked above the
  * reader's clearance are removed from what that reader receives. Redaction works
  * on whole top-level properties (a selector deep inside one removes all of it),
- * granular markings that name removed content go too, and the object says what
+ * selectors naming removed content are dropped from the granular markings, and the object says what
  * was removed in REDACTED_PROPERTY. Versions whose required properties would be
  * removed are withheld instead, by the read query.
  */
@@ -28,7 +28,11 @@ export function redact(raw: string, clearance: TlpLevel): string {
   }
   if (removed.size === 0) return raw;
   for (const name of removed) delete o[name];
-  const kept = markings.filter((m) => !(Array.isArray(m['selectors']) ? m['selectors'] : []).some((s) => removed.has(topLevel(s) ?? '')));
+  // A marking keeps labelling whatever of its content is still there.
+  const kept = markings.flatMap((m) => {
+    const selectors = (Array.isArray(m['selectors']) ? (m['selectors'] as unknown[]) : []).filter((s) => !removed.has(topLevel(s) ?? ''));
+    return selectors.length === 0 ? [] : [{ ...m, selectors }];
+  });
   if (kept.length > 0) o['granular_markings'] = kept;
   else delete o['granular_markings'];
   o[REDACTED_PROPERTY] = [...removed].sort();

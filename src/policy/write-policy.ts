@@ -3,6 +3,8 @@
  * read-time filtering (issue 4). Violations are per-object failures.
  */
 import type { CollectionPolicy } from '../config/types.js';
+import { canonicalJson } from '../stix/canonical.js';
+import { tlpMarking } from './definitions.js';
 import { recipientsOf, type Recipients } from './recipients.js';
 import { TLP_MARKINGS, mostRestrictive, nameOf, RED, type TlpLevel } from './tlp.js';
 
@@ -40,9 +42,13 @@ function tlpMarkingFailure(o: Obj): string | undefined {
   if (level === undefined) {
     return claimed === undefined ? undefined : `marking-definition.id: only the published TLP marking definitions may define TLP levels (L11, tlp.md §5)`;
   }
+  // tlp.md §5.3: the body must be the published one, not merely the same level (L11, L12, L15).
+  if (canonicalJson(o) === canonicalJson(tlpMarking(id))) return undefined;
   const expected = nameOf(level);
-  const matches = claimed === expected || (expected === 'clear' && claimed === 'white');
-  return matches ? undefined : `marking-definition: ${id} is the published ${TLP_LABEL(level)} marking and must define exactly that level (L11, L15)`;
+  const sameLevel = claimed === expected || (expected === 'clear' && claimed === 'white');
+  return sameLevel
+    ? `marking-definition: ${id} is the published ${TLP_LABEL(level)} marking; post it exactly as published or not at all (L11, L12, L15)`
+    : `marking-definition: ${id} is the published ${TLP_LABEL(level)} marking and must define exactly that level (L11, L15)`;
 }
 
 function granularLevels(o: Obj, required: ReadonlySet<string>): { all: TlpLevel | null; required: TlpLevel | null } {

@@ -4,8 +4,12 @@
  * names is deactivated (roots, collections), marked removed (partners) or deleted
  * (groups, grants). Stored objects and statuses are never touched.
  */
-import type { Config } from '../config/types.js';
-import type { Db } from './db.js';
+import type { ApiRootConfig, Config } from '../config/types.js';
+import { DEFINITIONS_ALIAS, DEFINITIONS_SUBMITTER, definitionObjects, definitionsCollectionId } from '../policy/definitions.js';
+import { UNMARKED } from '../policy/write-policy.js';
+import { contentHash } from '../stix/canonical.js';
+import type { Db, Queryable } from './db.js';
+import { createObjectStore, type IncomingObject } from './object-store.js';
 
 export async function applyConfig(db: Db, config: Config): Promise<void> {
   await db.transaction(async (tx) => {
@@ -68,5 +72,51 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
         );
       }
     }
+    for (const root of config.apiRoots) await defineDefinitionsCollection(tx, root);
   });
+  const objects = createObjectStore(db);
+  for (const root of config.apiRoots) {
+    // Idempotent: re-posting an identical definition is a duplicate that stores nothing.
+    await objects.add(definitionsCollectionId(root.id), DEFINITIONS_SUBMITTER, definitionObjects().map(toIncoming));
+  }
+}
+
+/**
+ * Every API root serves the STIX definitions the server relies on in a read-only
+ * collection, readable by whoever holds a grant in that root (nobody else learns the root exists).
+ */
+async function defineDefinitionsCollection(tx: Queryable, root: ApiRootConfig): Promise<void> {
+  const id = definitionsCollectionId(root.id);
+  await tx.query(
+    `INSERT INTO collections (id, api_root_id, alias, title, description, active, default_tlp, max_tlp)
+     VALUES ($1, $2, $3, 'STIX definitions', $4, true, 0, 0)
+     ON CONFLICT (id) DO UPDATE SET api_root_id = excluded.api_root_id, alias = excluded.alias, active = true, default_tlp = 0`,
+    [id, root.id, DEFINITIONS_ALIAS, 'TLP 1.0 and 2.0 marking definitions and the extension definitions this server uses (read-only)'],
+  );
+  const grantees = new Set<string>();
+  for (const c of root.collections) {
+    for (const g of c.grants) {
+      if (!g.read && !g.write) continue;
+      const key = g.partner !== undefined ? `p:${g.partner}` : `g:${g.group ?? ''}`;
+      if (grantees.has(key)) continue;
+      grantees.add(key);
+      await tx.query(
+        'INSERT INTO grants (collection_id, partner_id, group_id, can_read, can_write) VALUES ($1, $2, $3, true, false)',
+        [id, g.partner ?? null, g.group ?? null],
+      );
+    }
+  }
+}
+
+function toIncoming(object: Record<string, unknown>): IncomingObject {
+  const raw = JSON.stringify(object);
+  return {
+    id: String(object['id']),
+    type: String(object['type']),
+    version: (object['modified'] ?? object['created']) as string,
+    specVersion: '2.1',
+    contentHash: contentHash(object),
+    raw,
+    facts: UNMARKED,
+  };
 }

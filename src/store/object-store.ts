@@ -59,7 +59,7 @@ export interface Page<T> {
 
 export interface ObjectStore {
   /** Stores new versions in one transaction; returns one outcome per input, in order. */
-  add(collectionId: string, submittedBy: string, objects: readonly IncomingObject[]): Promise<WriteOutcome[]>;
+  add(collectionId: string, submittedBy: string, objects: readonly IncomingObject[], access?: ReadAccess): Promise<WriteOutcome[]>;
   listObjects(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ObjectRow>>;
   listManifest(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ManifestRow>>;
   listVersions(collectionId: string, objectId: string, query: PageQuery, access: ReadAccess): Promise<Page<VersionRow>>;
@@ -130,6 +130,8 @@ interface ExistingRow {
   version_key: string;
   version: string;
   content_hash: string;
+  /** Whether the submitting partner may see this row (always true without access). */
+  visible: boolean;
 }
 
 async function refreshFlags(tx: Queryable, collectionId: string, objectIds: readonly string[]): Promise<void> {
@@ -147,7 +149,7 @@ async function refreshFlags(tx: Queryable, collectionId: string, objectIds: read
 
 export function createObjectStore(db: Db): ObjectStore {
   return {
-    async add(collectionId, submittedBy, objects) {
+    async add(collectionId, submittedBy, objects, access = null) {
       if (objects.length === 0) return [];
       return db.transaction(async (tx) => {
         const locked = await tx.query<{ last: unknown; now: unknown }>(
@@ -160,16 +162,22 @@ export function createObjectStore(db: Db): ObjectStore {
         let next = Math.max(toNumber(head.now), toNumber(head.last) + 1);
 
         const ids = [...new Set(objects.map((o) => o.id))];
+        const params = new SqlWhere();
+        params.param(collectionId);
+        params.param(ids);
+        const visible = access === null ? 'true' : visibleSql(params, access, 'v', false);
         const existing = await tx.query<ExistingRow>(
-          `SELECT object_id, version_key, version, content_hash FROM object_versions
-           WHERE collection_id = $1::uuid AND object_id = ANY($2::text[])`,
-          [collectionId, ids],
+          `SELECT v.object_id, v.version_key, v.version, v.content_hash, ${visible} AS visible FROM object_versions v
+           WHERE v.collection_id = $1::uuid AND v.object_id = ANY($2::text[])`,
+          params.params,
         );
         // Known versions: by id + version key for versioned objects, by id alone for unversioned ones.
+        // An unversioned object (an SCO, whose id anyone can compute) is matched only against what
+        // the submitter may see, so a re-post never reveals a hidden one: it becomes a version of its own.
         const known = new Map<string, { hash: string; version: string }>();
         for (const row of existing) {
           known.set(`${row.object_id}\u0000${row.version_key}`, { hash: row.content_hash, version: row.version });
-          known.set(row.object_id, { hash: row.content_hash, version: row.version });
+          if (row.visible) known.set(row.object_id, { hash: row.content_hash, version: row.version });
         }
 
         const outcomes: WriteOutcome[] = [];

@@ -29,7 +29,9 @@ t.test('E2 API root information (§9.2)', async (t) => {
 t.test('E4/E5 collections show can_read/can_write for the caller, hide the rest (TR20, TR21)', async (t) => {
   const res = await ctx.request('alice', { url: '/main/collections/' });
   t.equal(res.statusCode, 200);
-  const list = res.json().collections as { id: string; can_read: boolean; can_write: boolean; alias: string }[];
+  const all = res.json().collections as { id: string; can_read: boolean; can_write: boolean; alias: string }[];
+  const list = all.filter((c) => c.alias !== 'stix-definitions');
+  t.same(all.filter((c) => c.alias === 'stix-definitions').map((c) => [c.can_read, c.can_write]), [[true, false]], 'the root serves its STIX definitions');
   t.same(list.map((c) => [c.id, c.can_read, c.can_write]), [
     [C_RW, true, true],
     [C_RO, true, false],
@@ -40,7 +42,11 @@ t.test('E4/E5 collections show can_read/can_write for the caller, hide the rest 
   const byAlias = await ctx.request('alice', { url: '/main/collections/rw/' });
   t.equal(byAlias.json().id, C_RW, 'alias resolves');
   const bob = await ctx.request('bob', { url: '/main/collections/' });
-  t.same(bob.json().collections.map((c: { id: string; can_write: boolean }) => [c.id, c.can_write]), [[C_RW, false], [C_RO, false]], 'group grant');
+  t.same(
+    bob.json().collections.filter((c: { alias?: string }) => c.alias !== 'stix-definitions').map((c: { id: string; can_write: boolean }) => [c.id, c.can_write]),
+    [[C_RW, false], [C_RO, false]],
+    'group grant',
+  );
   const dave = await ctx.request('dave', { url: '/main/collections/' });
   t.equal(dave.statusCode, 404, 'root without grants is 404');
 });
@@ -161,4 +167,17 @@ t.test('objects come back byte for byte, custom properties included (S41, S44)',
   t.equal(res.json().success_count, 1);
   const back = await ctx.request('alice', { url: `${RW}objects/${id}/` });
   t.equal(back.body, `{"objects":[${raw}]}`);
+});
+
+t.test('every API root serves the STIX definitions it relies on, read-only (issue 4: recipients extension-definition)', async (t) => {
+  const res = await ctx.request('bob', { url: '/main/collections/stix-definitions/objects/' });
+  t.equal(res.statusCode, 200);
+  const ids = (res.json().objects as { id: string }[]).map((o) => o.id);
+  t.ok(ids.includes('extension-definition--b4f69bed-1fee-46d6-9ab7-274a05203997'), 'the recipients extension-definition');
+  t.ok(ids.includes('marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1'), 'TLP 2.0 RED');
+  t.ok(ids.includes('marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9'), 'TLP 1.0 WHITE');
+  t.equal(ids.length, 12, '9 TLP markings, the TLP 2.0 and recipients extension-definitions, the project identity');
+  const post = await ctx.post('alice', '/main/collections/stix-definitions/', [malware()]);
+  t.equal(post.statusCode, 403, 'read-only');
+  t.equal((await ctx.request('dave', { url: '/main/collections/stix-definitions/' })).statusCode, 404, 'not to partners without a grant in the root');
 });

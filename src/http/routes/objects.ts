@@ -162,6 +162,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
         policy: target.collection.policy,
         partnerId: principalOf(request).partnerId,
         partnerIdentity: principalOf(request).identity,
+        access: accessOf(request, target.collection),
         requestTimestamp: Date.now() * 1000,
         envelope: parseEnvelope(body),
       });
