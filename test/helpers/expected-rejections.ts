@@ -10,6 +10,7 @@
  *
  * Used by test/unit/stix-data.test.ts and test/http/roundtrip.test.ts.
  */
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -326,4 +327,15 @@ const byKey = new Map(EXPECTED_REJECTIONS.map((e) => [`${e.file}\u0000${e.id}`, 
 /** The expected rejection of object `id` in `file` (relative to shared/data), if any. */
 export function expectedRejection(file: string, id: string): ExpectedRejection | undefined {
   return byKey.get(`${file.split(path.sep).join('/')}\u0000${id}`);
+}
+
+/** Every JSON file below `dir`, sorted, for tests that walk the shared data. */
+export function listJsonFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) return listJsonFiles(full);
+      return name.endsWith('.json') ? [full] : [];
+    });
 }

@@ -9,7 +9,7 @@
  * the same file (S41, TR24), and every object of that list must be rejected.
  */
 import t from 'tap';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
@@ -22,6 +22,7 @@ import { getOrCreateSecret } from '../../src/store/secrets.js';
 import { TAXII } from '../helpers/app.js';
 import { openTestDb } from '../helpers/database.js';
 import { EXPECTED_REJECTIONS, expectedRejection } from '../helpers/expected-rejections.js';
+import { listJsonFiles } from '../helpers/expected-rejections.js';
 import { RED, TLP_MARKINGS } from '../../src/policy/tlp.js';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
@@ -36,15 +37,6 @@ interface DataFile {
   readonly text: string;
 }
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return listFiles(full);
-      return name.endsWith('.json') ? [full] : [];
-    });
-}
 
 function loadData(): DataFile[] {
   if (!existsSync(DATA)) return [];
@@ -52,7 +44,7 @@ function loadData(): DataFile[] {
   return ['bundles', 'objects', 'markings']
     .map((sub) => path.join(DATA, sub))
     .filter((dir) => existsSync(dir))
-    .flatMap((dir) => listFiles(dir))
+    .flatMap((dir) => listJsonFiles(dir))
     .map((full) => ({ rel: path.relative(DATA, full), text: readFileSync(full, 'utf8') }));
 }
 

@@ -13,11 +13,12 @@
  * - permissive: rejects a subset of what standard rejects.
  */
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createValidators } from '../../src/stix/validators.js';
 import type { Verdict } from '../../src/stix/object-validator.js';
 import { EXPECTED_REJECTIONS, SHARED_DATA, expectedRejection } from '../helpers/expected-rejections.js';
+import { listJsonFiles } from '../helpers/expected-rejections.js';
 
 // PROVENANCE.md: 140 files, 5,639 objects.
 const TOTAL_FILES = 140;
@@ -26,15 +27,6 @@ const STANDARD_REJECTED = 98;
 
 type Obj = Record<string, unknown>;
 
-function listFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) return listFiles(full);
-      return name.endsWith('.json') ? [full] : [];
-    });
-}
 
 interface Checked {
   readonly file: string;
@@ -62,7 +54,7 @@ t.test('shared/data is present', async (t) => {
 });
 
 const dirs = ['bundles', 'objects', 'markings'].map((sub) => path.join(SHARED_DATA, sub));
-const files = existsSync(SHARED_DATA) ? dirs.filter((d) => existsSync(d)).flatMap((d) => listFiles(d)) : [];
+const files = existsSync(SHARED_DATA) ? dirs.filter((d) => existsSync(d)).flatMap((d) => listJsonFiles(d)) : [];
 if (files.length === 0) t.fail(`no STIX data files found under ${dirs.join(', ')}; this test cannot run without shared/data`);
 
 const validators = createValidators();
