@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { C_RW, TAXII, createTestApp } from '../helpers/app.js';
 import { testDatabaseUrl } from '../helpers/database.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const WRITERS = 4;
 const ENVELOPES_PER_WRITER = 15;
@@ -27,16 +28,6 @@ const RW = `/main/collections/${C_RW}/`;
 
 // ---------------------------------------------------------------- helpers
 
-/** Small deterministic PRNG, so a failing run can be repeated with TAXII_TEST_SEED. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A TAXII timestamp (exactly six fraction digits, TR2) as integer microseconds. */
 function micros(ts: string): number {
