@@ -21,7 +21,6 @@ export const Errors = Object.freeze({
   UNAUTHENTICATED: kind('TAXII_ERR_AUTH_UNAUTHENTICATED', 401, 'Authentication required'),
   FORBIDDEN: kind('TAXII_ERR_AUTH_FORBIDDEN', 403, 'Forbidden'),
   NOT_FOUND: kind('TAXII_ERR_RESOURCE_NOT_FOUND', 404, 'Not found'),
-  METHOD_NOT_ALLOWED: kind('TAXII_ERR_REQUEST_METHOD_NOT_ALLOWED', 405, 'Method not allowed'),
   NOT_ACCEPTABLE: kind('TAXII_ERR_MEDIA_NOT_ACCEPTABLE', 406, 'Not acceptable'),
   TOO_LARGE: kind('TAXII_ERR_REQUEST_TOO_LARGE', 413, 'Request body too large'),
   UNSUPPORTED_MEDIA_TYPE: kind('TAXII_ERR_MEDIA_UNSUPPORTED', 415, 'Unsupported media type'),

@@ -79,10 +79,3 @@ export function formatMicros(micros: number): string {
   const iso = new Date(millis).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
   return `${iso.slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
 }
-
-export function nowMicros(): number {
-  const wallMillis = Date.now();
-  // performance.now() adds sub-millisecond resolution; the store still forces strict increase.
-  const sub = Math.floor((performance.now() % 1) * 1000);
-  return wallMillis * 1000 + sub;
-}
