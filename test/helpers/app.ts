@@ -181,3 +181,20 @@ export async function createAppWithConfig(
     },
   };
 }
+
+/** The status resource as tests read it (taxii-2.1.md §9.3). */
+export interface StatusDetail {
+  id: string;
+  version: string;
+  message?: string;
+}
+export interface Status {
+  status: string;
+  total_count: number;
+  success_count: number;
+  failure_count: number;
+  pending_count: number;
+  successes?: StatusDetail[];
+  failures?: StatusDetail[];
+  pendings?: StatusDetail[];
+}

@@ -22,7 +22,8 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function admin(url: string, sql: string): Promise<void> {
+/** Runs one statement on its own connection (CREATE/DROP DATABASE cannot run in a transaction). */
+export async function admin(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

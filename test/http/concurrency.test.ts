@@ -12,7 +12,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { C_RW, TAXII, createTestApp } from '../helpers/app.js';
+import { C_RW, TAXII, createTestApp, type Status, type StatusDetail } from '../helpers/app.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { mulberry32 } from '../helpers/random.js';
 
@@ -50,21 +50,6 @@ function keyOf(o: { id: string; modified?: unknown }): string {
   return typeof o.modified === 'string' ? `${o.id}|${o.modified}` : o.id;
 }
 
-interface StatusDetail {
-  id: string;
-  version: string;
-  message?: string;
-}
-interface Status {
-  status: string;
-  total_count: number;
-  success_count: number;
-  failure_count: number;
-  pending_count: number;
-  successes?: StatusDetail[];
-  failures?: StatusDetail[];
-  pendings?: StatusDetail[];
-}
 
 interface Page {
   readonly first: string;

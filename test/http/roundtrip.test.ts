@@ -19,7 +19,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { applyConfig } from '../../src/store/config-sync.js';
 import { createStore } from '../../src/store/index.js';
 import { getOrCreateSecret } from '../../src/store/secrets.js';
-import { TAXII } from '../helpers/app.js';
+import { TAXII, type Status, type StatusDetail } from '../helpers/app.js';
 import { openTestDb } from '../helpers/database.js';
 import { EXPECTED_REJECTIONS, expectedRejection } from '../helpers/expected-rejections.js';
 import { listJsonFiles } from '../helpers/expected-rejections.js';
@@ -204,21 +204,6 @@ function policyRejection(o: StixObject, message: string): boolean {
 
 // ---------------------------------------------------------------- the app
 
-interface StatusDetail {
-  id: string;
-  version: string;
-  message?: string;
-}
-interface Status {
-  status: string;
-  total_count: number;
-  success_count: number;
-  failure_count: number;
-  pending_count: number;
-  successes?: StatusDetail[];
-  failures?: StatusDetail[];
-  pendings?: StatusDetail[];
-}
 
 const files = loadData();
 if (files.length === 0) {

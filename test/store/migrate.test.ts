@@ -8,7 +8,7 @@ import pg from 'pg';
 import { MIGRATIONS_DIR } from '../../src/paths.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { migrate, readMigrations, type Migration } from '../../src/store/migrate.js';
-import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
+import { openTestDb, testDatabaseUrl, admin } from '../helpers/database.js';
 
 const FILES = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
 const TABLES = ['api_roots', 'collections', 'grants', 'group_members', 'object_versions', 'partner_groups', 'partners', 'recipient_markings', 'schema_migrations', 'server_secrets', 'statuses'];
@@ -99,15 +99,6 @@ t.test('pending migrations run in one transaction', async (t) => {
   t.same(await migrate(testDb.db, [...current, good]), []);
 });
 
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
