@@ -4,6 +4,7 @@
  */
 import { parseTimestamp, versionKey } from '../taxii/timestamps.js';
 import type { AcceptedObject } from './object-validator.js';
+import type { Category } from './schema-registry.js';
 
 // S18/S19: lowercase letters, digits and single hyphens, starting with a letter, 3–250 characters.
 const TYPE_NAME = /^[a-z](?:[a-z0-9]|-[a-z0-9])*$/;
@@ -12,18 +13,6 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-f
 // S32: created and modified carry at least millisecond precision.
 const MILLIS_OR_FINER = /\.\d{3,}Z$/;
 
-export const SCO_TYPES: ReadonlySet<string> = new Set([
-  'artifact', 'autonomous-system', 'directory', 'domain-name', 'email-addr', 'email-message', 'file',
-  'ipv4-addr', 'ipv6-addr', 'mac-addr', 'mutex', 'network-traffic', 'process', 'software', 'url',
-  'user-account', 'windows-registry-key', 'x509-certificate',
-]);
-
-const VERSIONED_TYPES: ReadonlySet<string> = new Set([
-  'attack-pattern', 'campaign', 'course-of-action', 'grouping', 'identity', 'incident', 'indicator',
-  'infrastructure', 'intrusion-set', 'location', 'malware', 'malware-analysis', 'note', 'observed-data',
-  'opinion', 'report', 'threat-actor', 'tool', 'vulnerability', 'relationship', 'sighting',
-  'language-content', 'extension-definition',
-]);
 
 export function isStixIdentifier(value: string): boolean {
   const sep = value.indexOf('--');
@@ -75,8 +64,11 @@ function checkTimestamp(type: string, name: string, value: unknown): string {
   return value;
 }
 
-/** The envelope-entry and common-property checks; throws Rejection. */
-export function checkCommon(object: unknown): Omit<AcceptedObject, 'ok' | 'warnings'> {
+/**
+ * The envelope-entry and common-property checks; throws Rejection. `categoryOf`
+ * is the schema registry's: undefined for custom types.
+ */
+export function checkCommon(object: unknown, categoryOf: (type: string) => Category | undefined): Omit<AcceptedObject, 'ok' | 'warnings'> {
   if (object === null || typeof object !== 'object' || Array.isArray(object)) {
     throw new Rejection(`must be a STIX object (a JSON object), got ${describe(object)}`);
   }
@@ -93,10 +85,12 @@ export function checkCommon(object: unknown): Omit<AcceptedObject, 'ok' | 'warni
   if (!id.startsWith(`${type}--`)) throw new Rejection(`${type}.id: ${describe(id)} must start with "${type}--" (S24)`);
   if (!UUID.test(id.slice(type.length + 2))) throw new Rejection(`${type}.id: ${describe(id)} does not end in an RFC 4122 UUID (S24)`);
 
-  const isSco = SCO_TYPES.has(type);
+  const category = categoryOf(type);
+  // SDOs, SROs and meta objects other than marking-definition are versioned (S34).
+  const versioned = category === 'sdo' || category === 'sro' || (category === 'meta' && type !== 'marking-definition');
   const specVersion = o['spec_version'];
   if (specVersion === undefined) {
-    if (!isSco && (VERSIONED_TYPES.has(type) || type === 'marking-definition' || o['created'] !== undefined)) {
+    if (category !== 'sco' && (category !== undefined || o['created'] !== undefined)) {
       throw new Rejection(`${type}.spec_version: required property is missing (STIX 2.1 objects carry "spec_version": "2.1")`);
     }
   } else if (specVersion !== '2.1') {
@@ -105,7 +99,7 @@ export function checkCommon(object: unknown): Omit<AcceptedObject, 'ok' | 'warni
 
   const created = o['created'] === undefined ? undefined : checkTimestamp(type, 'created', o['created']);
   const modified = o['modified'] === undefined ? undefined : checkTimestamp(type, 'modified', o['modified']);
-  if (VERSIONED_TYPES.has(type)) {
+  if (versioned) {
     if (created === undefined) throw new Rejection(`${type}.created: required property is missing`);
     if (modified === undefined) throw new Rejection(`${type}.modified: required property is missing`);
   }

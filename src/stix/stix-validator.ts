@@ -38,7 +38,7 @@ function withVersioning(known: ReadonlySet<string>, o: Obj, type: string, catego
 
 export function createStixValidator(registry: SchemaRegistry, strictness: Strictness): ObjectValidator {
   const check = (object: unknown): Verdict => {
-    const common = checkCommon(object);
+    const common = checkCommon(object, (t) => registry.categoryOf(t));
     const o = object as Obj;
     const { type } = common;
     const category = registry.categoryOf(type);
