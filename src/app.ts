@@ -8,6 +8,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/types.js';
 import { taxiiError } from './errors.js';
 import { registerAuthentication } from './http/authentication.js';
+import { registerCompression } from './http/compression.js';
 import type { AppDeps } from './http/context.js';
 import { authChallenge, frameworkError, registerErrorHandling, writeClientError } from './http/errors.js';
 import { registerNegotiation } from './http/negotiation.js';
@@ -55,6 +56,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
 
   registerErrorHandling(app, authChallenge(config.auth.basic, config.auth.jwt !== undefined));
   registerNegotiation(app);
+  registerCompression(app);
   await registerAuthentication(app, config, deps.authenticator);
   // PostgreSQL text cannot hold NUL: a path naming one names nothing that exists.
   app.addHook('onRequest', async (request) => {

@@ -1,64 +1,148 @@
 /**
  * The production entry point: the only place that reads the environment, opens
- * the database, migrates, applies the configuration and listens.
+ * the database, migrates, applies the configuration and listens. With
+ * TAXII_WORKERS above 1 this process prepares the database, then supervises
+ * workers (src/workers.ts) that each run this file again as cluster workers.
  */
-import { pino } from 'pino';
+import cluster from 'node:cluster';
+import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { ConfigError } from './config/load-config.js';
+import type { Config } from './config/types.js';
+import { openDb, type Db } from './store/db.js';
 import { getOrCreateSecret } from './store/secrets.js';
 import { createStore } from './store/index.js';
-import { openDatabase, prepareDatabase, readConfig, readEnvironment } from './startup.js';
+import { openDatabase, prepareDatabase, readConfig, readEnvironment, type Environment } from './startup.js';
+import { EnvironmentError, parsePositiveInteger, resolveWorkerCount, superviseWorkers } from './workers.js';
 
+const CURSOR_SECRET = 'cursor-hmac';
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+// The primary only migrates, applies the configuration and purges statuses.
+const SUPERVISOR_POOL_SIZE = 2;
 
-async function main(): Promise<void> {
-  const logger = pino({
-    level: process.env['LOG_LEVEL'] ?? 'info',
-    redact: ['req.headers.authorization', 'headers.authorization'],
-  });
-  const environment = readEnvironment(process.env);
-  const config = await readConfig(environment, process.env);
-  const db = await openDatabase(environment);
-  try {
-    await prepareDatabase(db, config);
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
-  const store = createStore(db);
-  const cursorSecret = await getOrCreateSecret(db, 'cursor-hmac');
-  const app = await buildApp({ config, store, cursorSecret, logger });
+interface Settings {
+  readonly environment: Environment;
+  readonly host: string;
+  readonly port: number;
+  /** PostgreSQL connections per serving process. */
+  readonly poolSize: number;
+}
 
+function openPool(environment: Environment, poolSize: number): Promise<Db> {
+  return environment.databaseUrl === undefined ? openDatabase(environment) : openDb({ databaseUrl: environment.databaseUrl, poolSize });
+}
+
+/** Expired status resources are removed by one process only: the single server, or the primary. */
+async function startPurge(db: Db, config: Config, logger: Logger): Promise<() => void> {
+  const statuses = createStore(db).statuses;
   const purge = async () => {
     const cutoff = (Date.now() - config.server.statusRetentionHours * 3600 * 1000) * 1000;
-    const removed = await store.statuses.purge(cutoff);
+    const removed = await statuses.purge(cutoff);
     if (removed > 0) logger.info({ removed }, 'expired status resources removed');
   };
   await purge();
   const timer = setInterval(() => void purge().catch((err) => logger.error({ err }, 'status purge failed')), PURGE_INTERVAL_MS);
   timer.unref();
+  return () => clearInterval(timer);
+}
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    clearInterval(timer);
+/** Builds the app on an open, prepared database and listens; returns how to stop it. */
+async function serve(db: Db, config: Config, cursorSecret: Buffer, logger: Logger, settings: Settings): Promise<() => Promise<void>> {
+  const app = await buildApp({ config, store: createStore(db), cursorSecret, logger });
+  await app.listen({ host: settings.host, port: settings.port });
+  return async () => {
     await app.close();
     await db.close();
-    process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
 
-  const host = process.env['TAXII_HOST'] ?? '127.0.0.1';
-  const port = Number(process.env['TAXII_PORT'] ?? 8000);
-  await app.listen({ host, port });
-  logger.info(
-    { database: environment.databaseUrl === undefined ? `pglite:${environment.dataDir}` : 'postgres', config: environment.configPath },
-    `taxii-exchange ready: discovery at http://${host}:${port}/taxii2/`,
-  );
+function exitOn(signals: readonly NodeJS.Signals[], logger: Logger, stop: () => Promise<void>): void {
+  for (const signal of signals) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down');
+      stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+function readyMessage(settings: Settings, port: number): string {
+  return `taxii-exchange ready: discovery at http://${settings.host}:${port}/taxii2/`;
+}
+
+async function runWorker(settings: Settings, logger: Logger): Promise<void> {
+  const config = await readConfig(settings.environment, process.env);
+  const db = await openPool(settings.environment, settings.poolSize);
+  const stop = await serve(db, config, await getOrCreateSecret(db, CURSOR_SECRET), logger, settings);
+  // A terminal's Ctrl-C reaches every process of the group; the primary decides, and sends SIGTERM.
+  process.on('SIGINT', () => undefined);
+  exitOn(['SIGTERM'], logger, stop);
+  logger.info({ poolSize: settings.poolSize }, 'worker ready');
+}
+
+async function runPrimary(settings: Settings, workers: number, logger: Logger): Promise<void> {
+  const { environment } = settings;
+  const config = await readConfig(environment, process.env);
+  const db = await openPool(environment, workers > 1 ? SUPERVISOR_POOL_SIZE : settings.poolSize);
+  let cursorSecret: Buffer;
+  try {
+    await prepareDatabase(db, config);
+    // Created before any worker starts, so workers starting together only read it.
+    cursorSecret = await getOrCreateSecret(db, CURSOR_SECRET);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const stopPurge = await startPurge(db, config, logger);
+  const where = { database: environment.databaseUrl === undefined ? `pglite:${environment.dataDir}` : 'postgres', config: environment.configPath };
+
+  if (workers === 1) {
+    const stop = await serve(db, config, cursorSecret, logger, settings);
+    exitOn(['SIGINT', 'SIGTERM'], logger, async () => {
+      stopPurge();
+      await stop();
+    });
+    logger.info(where, readyMessage(settings, settings.port));
+    return;
+  }
+  superviseWorkers({
+    count: workers,
+    logger,
+    onReady: (port) => logger.info({ ...where, workers }, readyMessage(settings, port)),
+    close: async () => {
+      stopPurge();
+      await db.close();
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const base = pino({
+    level: process.env['LOG_LEVEL'] ?? 'info',
+    redact: ['req.headers.authorization', 'headers.authorization'],
+  });
+  const environment = readEnvironment(process.env);
+  const settings: Settings = {
+    environment,
+    host: process.env['TAXII_HOST'] ?? '127.0.0.1',
+    port: Number(process.env['TAXII_PORT'] ?? 8000),
+    poolSize: parsePositiveInteger('TAXII_DB_POOL', process.env['TAXII_DB_POOL'], 10),
+  };
+  if (cluster.isWorker) {
+    await runWorker(settings, base.child({ worker: cluster.worker?.id }));
+    return;
+  }
+  const workers = resolveWorkerCount(process.env['TAXII_WORKERS'], environment.databaseUrl !== undefined);
+  await runPrimary(settings, workers, workers > 1 ? base.child({ cluster: 'primary' }) : base);
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof EnvironmentError) console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

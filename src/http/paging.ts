@@ -28,23 +28,34 @@ export function toPageQuery(
   return { filter: resumed.filter, limit, after: resumed.after };
 }
 
+/** What the paging members and headers need from a page. */
+export interface PageBounds {
+  /** date_added of the first and last item; undefined on an empty page. */
+  readonly first: number | undefined;
+  readonly last: number | undefined;
+  readonly more: boolean;
+}
+
+export function boundsOf<T extends { dateAdded: number }>(page: Page<T>): PageBounds {
+  return { first: page.items[0]?.dateAdded, last: page.items[page.items.length - 1]?.dateAdded, more: page.more };
+}
+
 /**
  * Sets the date headers (omitted on an empty page, TR4) and returns the `more`/`next`
  * members to put first in the body.
  */
-export function finishPage<T extends { dateAdded: number }>(
+export function finishPage(
   reply: FastifyReply,
-  page: Page<T>,
+  page: PageBounds,
   query: PageQuery,
   cursors: CursorCodec,
   scope: CursorScope,
 ): Record<string, unknown> {
-  const first = page.items[0];
-  const last = page.items[page.items.length - 1];
+  const { first, last } = page;
   if (first !== undefined && last !== undefined) {
-    reply.header('x-taxii-date-added-first', formatMicros(first.dateAdded));
-    reply.header('x-taxii-date-added-last', formatMicros(last.dateAdded));
+    reply.header('x-taxii-date-added-first', formatMicros(first));
+    reply.header('x-taxii-date-added-last', formatMicros(last));
   }
   if (!page.more || last === undefined) return {};
-  return { more: true, next: cursors.encode(scope, query.filter, last.dateAdded) };
+  return { more: true, next: cursors.encode(scope, query.filter, last) };
 }

@@ -12,7 +12,8 @@ import type { Recipients } from '../policy/recipients.js';
 import { lowerBound, type ObjectFilter, type PageQuery } from '../taxii/query.js';
 import { formatMicros, versionKey } from '../taxii/timestamps.js';
 import { toNumber, type Db, type Queryable, type SqlParam } from './db.js';
-import { visibleSql, type ReadAccess } from './visibility-sql.js';
+import { createPlannerStatistics } from './planner-statistics.js';
+import { needsRedactionSql, visibleSql, type ReadAccess } from './visibility-sql.js';
 
 /** A validated object ready to store. */
 export interface IncomingObject {
@@ -51,6 +52,18 @@ export interface VersionRow {
   readonly version: string;
 }
 
+/**
+ * A page of objects as one text: the stored JSON texts joined with commas, in
+ * date_added order, assembled inside the database (the fast path for big pages).
+ */
+export interface JoinedPage {
+  readonly joined: string;
+  readonly count: number;
+  readonly first: number | undefined;
+  readonly last: number | undefined;
+  readonly more: boolean;
+}
+
 /** One page of items plus whether more exist (limit + 1 fetched). */
 export interface Page<T> {
   readonly items: readonly T[];
@@ -61,6 +74,8 @@ export interface ObjectStore {
   /** Stores new versions in one transaction; returns one outcome per input, in order. */
   add(collectionId: string, submittedBy: string, objects: readonly IncomingObject[], access?: ReadAccess): Promise<WriteOutcome[]>;
   listObjects(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ObjectRow>>;
+  /** The same page as listObjects, joined; undefined when a row must be rewritten for this reader (redaction). */
+  listObjectsJoined(collectionId: string, query: PageQuery, access: ReadAccess): Promise<JoinedPage | undefined>;
   listManifest(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ManifestRow>>;
   listVersions(collectionId: string, objectId: string, query: PageQuery, access: ReadAccess): Promise<Page<VersionRow>>;
   /** Recipients markings already defined, by marking-definition id. */
@@ -130,6 +145,8 @@ interface ExistingRow {
   version_key: string;
   version: string;
   content_hash: string;
+  is_first: boolean;
+  is_last: boolean;
   /** Whether the submitting partner may see this row (always true without access). */
   visible: boolean;
 }
@@ -148,10 +165,11 @@ async function refreshFlags(tx: Queryable, collectionId: string, objectIds: read
 }
 
 export function createObjectStore(db: Db): ObjectStore {
+  const statistics = createPlannerStatistics(db);
   return {
     async add(collectionId, submittedBy, objects, access = null) {
       if (objects.length === 0) return [];
-      return db.transaction(async (tx) => {
+      const outcomes = await db.transaction(async (tx) => {
         const locked = await tx.query<{ last: unknown; now: unknown }>(
           `SELECT last_date_added AS last, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now
            FROM collections WHERE id = $1::uuid FOR UPDATE`,
@@ -167,7 +185,7 @@ export function createObjectStore(db: Db): ObjectStore {
         params.param(ids);
         const visible = access === null ? 'true' : visibleSql(params, access, 'v', false);
         const existing = await tx.query<ExistingRow>(
-          `SELECT v.object_id, v.version_key, v.version, v.content_hash, ${visible} AS visible FROM object_versions v
+          `SELECT v.object_id, v.version_key, v.version, v.content_hash, v.is_first, v.is_last, ${visible} AS visible FROM object_versions v
            WHERE v.collection_id = $1::uuid AND v.object_id = ANY($2::text[])`,
           params.params,
         );
@@ -175,7 +193,16 @@ export function createObjectStore(db: Db): ObjectStore {
         // An unversioned object (an SCO, whose id anyone can compute) is matched only against what
         // the submitter may see, so a re-post never reveals a hidden one: it becomes a version of its own.
         const known = new Map<string, { hash: string; version: string }>();
+        // Version-key range per object over stored and new versions: the is_first/is_last flags of new rows.
+        const range = new Map<string, { min: string; max: string }>();
+        const widen = (id: string, key: string) => {
+          const r = range.get(id);
+          if (r === undefined) range.set(id, { min: key, max: key });
+          else if (key < r.min) r.min = key;
+          else if (key > r.max) r.max = key;
+        };
         for (const row of existing) {
+          widen(row.object_id, row.version_key);
           known.set(`${row.object_id}\u0000${row.version_key}`, { hash: row.content_hash, version: row.version });
           if (row.visible) known.set(row.object_id, { hash: row.content_hash, version: row.version });
         }
@@ -213,6 +240,7 @@ export function createObjectStore(db: Db): ObjectStore {
           rows.type.push(o.type);
           rows.version.push(version);
           rows.key.push(vKey);
+          widen(o.id, vKey);
           rows.spec.push(o.specVersion);
           rows.added.push(String(dateAdded));
           rows.hash.push(o.contentHash);
@@ -231,22 +259,24 @@ export function createObjectStore(db: Db): ObjectStore {
         }
         if (rows.id.length === 0) return outcomes;
 
+        const flag = (which: 'min' | 'max') => rows.id.map((id, i) => range.get(id)?.[which] === rows.key[i]);
         const jsonList = (column: string) => `(SELECT array_agg(e) FROM json_array_elements_text(u.${column}::json) AS e)`;
         await tx.query(
           `INSERT INTO object_versions (collection_id, object_id, object_type, version, version_key, spec_version,
              date_added, is_first, is_last, content_hash, submitted_by, raw, tlp_level, granular_level,
              granular_required_level, recipient_partners, recipient_communities, refs)
-           SELECT $1::uuid, u.id, u.type, u.version, u.key, u.spec, u.added, false, false, u.hash, $2, u.raw,
+           SELECT $1::uuid, u.id, u.type, u.version, u.key, u.spec, u.added, u.first, u.last, u.hash, $2, u.raw,
              u.tlp, u.granular, u.granular_required,
              CASE WHEN u.partners IS NULL THEN NULL ELSE coalesce(${jsonList('partners')}, '{}') END,
              CASE WHEN u.communities IS NULL THEN NULL ELSE coalesce(${jsonList('communities')}, '{}') END,
              ${jsonList('refs')}
            FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[],
-             $11::smallint[], $12::smallint[], $13::smallint[], $14::text[], $15::text[], $16::text[])
-             AS u(id, type, version, key, spec, added, hash, raw, tlp, granular, granular_required, partners, communities, refs)`,
+             $11::smallint[], $12::smallint[], $13::smallint[], $14::text[], $15::text[], $16::text[], $17::boolean[], $18::boolean[])
+             AS u(id, type, version, key, spec, added, hash, raw, tlp, granular, granular_required, partners, communities, refs, first, last)`,
           [collectionId, submittedBy, rows.id, rows.type, rows.version, rows.key, rows.spec, rows.added, rows.hash, rows.raw,
             rows.tlp as string[], rows.granular as string[], rows.granularRequired as string[],
-            rows.partners as string[], rows.communities as string[], rows.refs as string[]],
+            rows.partners as string[], rows.communities as string[], rows.refs as string[],
+            flag('min'), flag('max')],
         );
         for (const [id, r] of newMarkings) {
           await tx.query(
@@ -254,10 +284,25 @@ export function createObjectStore(db: Db): ObjectStore {
             [id, r.partners, r.communities],
           );
         }
-        await refreshFlags(tx, collectionId, [...new Set(rows.id)]);
+        // A stored version loses its flag when a new version sorts before or after it.
+        const demoted = existing.filter((row) => {
+          const r = range.get(row.object_id);
+          return r !== undefined && (row.is_first !== (row.version_key === r.min) || row.is_last !== (row.version_key === r.max));
+        });
+        if (demoted.length > 0) {
+          await tx.query(
+            `UPDATE object_versions o SET is_first = u.first, is_last = u.last
+             FROM unnest($2::text[], $3::text[], $4::boolean[], $5::boolean[]) AS u(id, key, first, last)
+             WHERE o.collection_id = $1::uuid AND o.object_id = u.id AND o.version_key = u.key`,
+            [collectionId, demoted.map((r) => r.object_id), demoted.map((r) => r.version_key),
+              demoted.map((r) => r.version_key === range.get(r.object_id)?.min), demoted.map((r) => r.version_key === range.get(r.object_id)?.max)],
+          );
+        }
         await tx.query('UPDATE collections SET last_date_added = $2::bigint WHERE id = $1::uuid', [collectionId, String(next - 1)]);
         return outcomes;
       });
+      await statistics.rowsAdded(outcomes.filter((o) => o.kind === 'added').length);
+      return outcomes;
     },
 
     async listObjects(collectionId, query, access) {
@@ -276,6 +321,32 @@ export function createObjectStore(db: Db): ObjectStore {
         })),
         query.limit,
       );
+    },
+
+    async listObjectsJoined(collectionId, query, access) {
+      const w = whereFor(collectionId, query.filter, lowerBound(query), access);
+      const redaction = access === null ? 'false' : needsRedactionSql(w, access, 'v');
+      const limit = query.limit;
+      // limit + 1 rows tell whether there are more; only the first `limit` are served.
+      const rows = await db.query<{ fetched: unknown; first: unknown; last: unknown; joined: string | null; rewrite: boolean | null }>(
+        `SELECT count(*) AS fetched, min(date_added) AS first, max(date_added) FILTER (WHERE n <= ${limit}) AS last,
+           string_agg(raw, ',' ORDER BY n) FILTER (WHERE n <= ${limit}) AS joined, bool_or(rewrite) AS rewrite
+         FROM (SELECT p.*, row_number() OVER (ORDER BY p.date_added) AS n
+               FROM (SELECT v.date_added, v.raw, ${redaction} AS rewrite FROM object_versions v WHERE ${w}
+                     ORDER BY v.date_added LIMIT ${limit + 1}) p) numbered`,
+        w.params,
+      );
+      const row = rows[0];
+      if (row === undefined) throw new Error('an aggregate query returned no row');
+      if (row.rewrite === true) return undefined;
+      const fetched = toNumber(row.fetched);
+      return {
+        joined: row.joined ?? '',
+        count: Math.min(fetched, limit),
+        first: row.first === null ? undefined : toNumber(row.first),
+        last: row.last === null ? undefined : toNumber(row.last),
+        more: fetched > limit,
+      };
     },
 
     async listManifest(collectionId, query, access) {

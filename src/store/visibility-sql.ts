@@ -30,11 +30,20 @@ export function visibleSql(w: Params, access: NonNullable<ReadAccess>, t: string
   ];
   if (withDangling && access.policy.hideDangling) {
     // LR5: a relationship or sighting naming an object that is here but hidden from the reader is hidden too.
+    // One probe per reference: bool_or is false when versions exist and none is visible, null when none exist.
     core.push(`(${t}.refs IS NULL OR NOT EXISTS (
       SELECT 1 FROM unnest(${t}.refs) AS ref(id)
-      WHERE EXISTS (SELECT 1 FROM object_versions x WHERE x.collection_id = ${t}.collection_id AND x.object_id = ref.id)
-        AND NOT EXISTS (SELECT 1 FROM object_versions y WHERE y.collection_id = ${t}.collection_id AND y.object_id = ref.id
-          AND ${visibleSql(w, access, 'y', false)})))`);
+      WHERE (SELECT bool_or(${visibleSql(w, access, 'y', false)}) FROM object_versions y
+             WHERE y.collection_id = ${t}.collection_id AND y.object_id = ref.id) = false))`);
   }
   return `(${t}.submitted_by = ${p} OR ${t}.object_type = 'marking-definition' OR (${core.join(' AND ')}))`;
+}
+
+/**
+ * A boolean SQL expression: must row `t` be rewritten for this reader before it is served
+ * (granular redaction)? Such rows cannot be served as stored text.
+ */
+export function needsRedactionSql(w: Params, access: NonNullable<ReadAccess>, t: string): string {
+  if (access.policy.granular !== 'redact') return 'false';
+  return `coalesce(${t}.granular_level > ${w.param(access.reader.clearance)}::smallint AND ${t}.submitted_by <> ${w.param(access.reader.partnerId)}, false)`;
 }

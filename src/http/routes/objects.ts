@@ -5,9 +5,10 @@ import { addObjects, parseEnvelope } from '../../ingest.js';
 import { STIX_MEDIA_TYPE, isTaxii21ContentType } from '../../taxii/media-types.js';
 import { PARAMS, parseQuery, type ParamSet, type RawQuery } from '../../taxii/query-params.js';
 import type { AppDeps } from '../context.js';
-import { cursorScope, finishPage, toPageQuery } from '../paging.js';
+import { boundsOf, cursorScope, finishPage, toPageQuery, type PageBounds } from '../paging.js';
 import { principalOf, readableCollection, visibleCollection } from '../lookups.js';
-import type { ObjectRow, Page } from '../../store/object-store.js';
+import type { ObjectRow } from '../../store/object-store.js';
+import type { PageQuery } from '../../taxii/query.js';
 import type { CollectionView } from '../../store/directory.js';
 import type { ReadAccess } from '../../store/visibility-sql.js';
 import { redact } from '../../policy/redaction.js';
@@ -35,12 +36,12 @@ function tooLarge(limit: number) {
   return taxiiError('TOO_LARGE', `The body exceeds max_content_length (${limit} bytes) of this API root.`);
 }
 
-/** Envelope body built from stored JSON texts without re-serialising them. */
-function envelopeBody(paging: Record<string, unknown>, raws: readonly string[]): string {
-  if (raws.length === 0) return JSON.stringify(paging);
+/** Envelope body built from stored JSON texts (joined with commas) without re-serialising them. */
+function envelopeBody(paging: Record<string, unknown>, joined: string): string {
+  if (joined === '') return JSON.stringify(paging);
   const head = JSON.stringify(paging);
   const prefix = head === '{}' ? '{' : `${head.slice(0, -1)},`;
-  return `${prefix}"objects":[${raws.join(',')}]}`;
+  return `${prefix}"objects":[${joined}]}`;
 }
 
 export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
@@ -59,32 +60,45 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const objectKey = request.params.object === undefined ? [] : [request.params.object];
     const scope = cursorScope(kind, principalOf(request), collection.id, ...objectKey);
     const query = toPageQuery(parse(request, params), server, deps.cursors, scope);
-    const finish = <T extends { dateAdded: number }>(page: Page<T>) => finishPage(reply, page, query, deps.cursors, scope);
+    const finish = (page: PageBounds) => finishPage(reply, page, query, deps.cursors, scope);
     return { collection, query, finish, access: accessOf(request, collection) };
   };
 
-  /** Stored texts as this reader may receive them (granular redaction, issue 4). */
+  /** Stored texts as this reader may receive them (granular redaction, issue 4), joined with commas. */
   const served = (rows: readonly ObjectRow[], access: NonNullable<ReadAccess>) =>
-    rows.map((r) =>
-      access.policy.granular === 'redact' && r.granularLevel !== null && r.granularLevel > access.reader.clearance &&
-      r.submittedBy !== access.reader.partnerId
-        ? redact(r.raw, access.reader.clearance)
-        : r.raw,
-    );
+    rows
+      .map((r) =>
+        access.policy.granular === 'redact' && r.granularLevel !== null && r.granularLevel > access.reader.clearance &&
+        r.submittedBy !== access.reader.partnerId
+          ? redact(r.raw, access.reader.clearance)
+          : r.raw,
+      )
+      .join(',');
+
+  /**
+   * A page of objects: assembled by the database when every row can be served as
+   * stored (the common case), else row by row with redaction.
+   */
+  const objectsPage = async (collectionId: string, query: PageQuery, access: NonNullable<ReadAccess>) => {
+    const joined = await deps.store.objects.listObjectsJoined(collectionId, query, access);
+    if (joined !== undefined) return { bounds: joined as PageBounds, joined: joined.joined };
+    const page = await deps.store.objects.listObjects(collectionId, query, access);
+    return { bounds: boundsOf(page), joined: served(page.items, access) };
+  };
 
   const notFound = (objectId: string, collectionId: string) =>
     taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collectionId}.`);
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
     const { collection, query, finish, access } = await pagedRead(request, reply, 'objects', PARAMS.objects);
-    const page = await deps.store.objects.listObjects(collection.id, query, access);
-    return reply.send(envelopeBody(finish(page), served(page.items, access)));
+    const page = await objectsPage(collection.id, query, access);
+    return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/manifest/', async (request, reply) => {
     const { collection, query, finish, access } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
     const page = await deps.store.objects.listManifest(collection.id, query, access);
-    const paging = finish(page);
+    const paging = finish(boundsOf(page));
     if (page.items.length === 0) return paging;
     return {
       ...paging,
@@ -100,10 +114,10 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/', async (request, reply) => {
     const { collection, query, finish, access } = await pagedRead(request, reply, 'object', PARAMS.object);
     const objectId = request.params.object;
-    const page = await deps.store.objects.listObjects(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } }, access);
+    const page = await objectsPage(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } }, access);
     // TR25: an unknown (or wholly invisible) object is 404; a known one whose versions are all filtered out is {}.
-    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, access))) throw notFound(objectId, collection.id);
-    return reply.send(envelopeBody(finish(page), served(page.items, access)));
+    if (page.joined === '' && !(await deps.store.objects.exists(collection.id, objectId, access))) throw notFound(objectId, collection.id);
+    return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/versions/', async (request, reply) => {
@@ -111,7 +125,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const objectId = request.params.object;
     const page = await deps.store.objects.listVersions(collection.id, objectId, query, access);
     if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, access))) throw notFound(objectId, collection.id);
-    const paging = finish(page);
+    const paging = finish(boundsOf(page));
     return page.items.length === 0 ? paging : { ...paging, versions: page.items.map((v) => v.version) };
   });
 

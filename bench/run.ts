@@ -1,0 +1,444 @@
+/**
+ * The benchmark (`npm run bench`): the production server, started from its own
+ * entry point, measured over HTTP by a load generator in another process, next
+ * to raw PostgreSQL doing the same work in the same run. It prints a table and
+ * writes the figures as JSON. A measurement, not a test: nothing here fails on a
+ * slow machine.
+ *
+ *   npm run bench -- [--objects 100000] [--pglite-objects 20000] [--seconds 10]
+ *                    [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+ *                    [--workers 1] [--seed 1] [--out bench-results.json] [--keep-database]
+ *
+ * --database-url names a server and a database to connect to for CREATE
+ * DATABASE; the benchmark works in a throwaway database of its own and drops it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { hashApiKey } from '../src/auth/api-keys.js';
+import { PROJECT_ROOT } from '../src/paths.js';
+import { buildCorpus, SEE_ALL_PARTNER, type Corpus } from './corpus.js';
+import type { Credentials, LoadTask } from './load.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const options = {
+  objects: Number(arg('objects', '100000')),
+  pgliteObjects: Number(arg('pglite-objects', '20000')),
+  seconds: Number(arg('seconds', '10')),
+  databaseUrl: arg('database-url', process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/postgres'),
+  workers: arg('workers', '1'),
+  seed: Number(arg('seed', '1')),
+  out: resolve(arg('out', 'bench-results.json')),
+  envelope: Number(arg('envelope', '1000')),
+  /** Keep the PostgreSQL database afterwards (for profiling queries); its name is printed. */
+  keepDatabase: process.argv.includes('--keep-database'),
+};
+
+const COLLECTION = '3f9c2b7e-5a14-4c6b-8e2d-7f1a9b0c4d3e';
+const POLLERS = 32;
+/** Posts the corpus; readers are other partners, so every read goes through the policy. */
+const WRITER = 'bench-writer';
+const PAGE = 1000;
+const dist = join(PROJECT_ROOT, 'dist');
+const work = mkdtempSync(join(tmpdir(), 'taxii-bench-'));
+
+const log = (message: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+
+// ---------------------------------------------------------------------------
+// Set-up: partners, configuration, corpus on disk
+
+function keyOf(partner: string): string {
+  return `bench-key-${partner}-0001`;
+}
+
+const as = (user: string): Credentials => ({ user, password: keyOf(user) });
+const pollerIds = Array.from({ length: POLLERS }, (_, i) => `poller-${String(i + 1).padStart(2, '0')}`);
+
+async function writeConfig(): Promise<string> {
+  const partner = async (id: string, clearance: string, communities: string[] = []) => ({
+    id, name: id, clearance, communities, api_keys: [{ hash: await hashApiKey(keyOf(id)) }],
+  });
+  const config = {
+    server: { title: 'taxii-exchange benchmark', default_api_root: 'bench', page_size: { default: 100, max: PAGE } },
+    auth: { basic: true },
+    api_roots: [{
+      id: 'bench', title: 'Benchmark', max_content_length: 32 * 1024 * 1024,
+      collections: [{
+        id: COLLECTION, alias: 'intel', title: 'Benchmark collection', default_tlp: 'amber', max_tlp: 'red', validation: 'standard',
+        grants: [{ partner: WRITER, read: true, write: true }, { partner: SEE_ALL_PARTNER, read: true, write: false },
+          { partner: 'bench-half', read: true, write: false },
+          { group: 'pollers', read: true, write: false }],
+      }],
+    }],
+    groups: [{ id: 'pollers', members: pollerIds }],
+    partners: [
+      await partner(WRITER, 'red', ['bench-red']),
+      // Not the submitter (a submitter sees its own objects without any check), yet sees everything: RED clearance and named in the corpus' recipients marking.
+      await partner(SEE_ALL_PARTNER, 'red', ['bench-red']),
+      // Sees CLEAR and GREEN only: about half of the corpus.
+      await partner('bench-half', 'green'),
+      ...(await Promise.all(pollerIds.map((id) => partner(id, 'amber')))),
+    ],
+  };
+  const path = join(work, 'config.json');
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+function writeEnvelopes(corpus: Corpus): string[] {
+  return corpus.envelopes.map((body, i) => {
+    const path = join(work, `envelope-${String(i).padStart(5, '0')}.json`);
+    writeFileSync(path, body);
+    return path;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Processes: the server under test and the load generator
+
+interface Server {
+  readonly process: ChildProcess;
+  readonly base: string;
+  /** Highest resident set size seen, in bytes, over the server process and its workers. */
+  peakRss(): number;
+  stop(): Promise<void>;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text === '' ? [] : text.split(/\s+/).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** VmHWM (peak) and VmRSS (now) of one process, in bytes. */
+function memoryOf(pid: number): { peak: number; now: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+    return { peak: kb('VmHWM'), now: kb('VmRSS') };
+  } catch {
+    return { peak: 0, now: 0 };
+  }
+}
+
+async function startServer(port: number, env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, [join(dist, 'src/server.js')], {
+    env: { ...process.env, LOG_LEVEL: 'warn', TAXII_HOST: '127.0.0.1', TAXII_PORT: String(port), ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let peak = 0;
+  const sample = () => {
+    const pid = child.pid;
+    if (pid === undefined) return;
+    for (const p of [pid, ...childPids(pid)]) peak = Math.max(peak, memoryOf(p).peak);
+  };
+  const timer = setInterval(sample, 250);
+  const base = `http://127.0.0.1:${port}/bench/collections/${COLLECTION}/`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/taxii2/`, { headers: { accept: 'application/taxii+json;version=2.1' } });
+      if (res.status === 401 || res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the server did not start within 2 minutes');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    process: child,
+    base,
+    peakRss: () => (sample(), peak),
+    async stop() {
+      sample();
+      clearInterval(timer);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+let taskNumber = 0;
+async function load<R>(task: LoadTask): Promise<R> {
+  const file = join(work, `task-${taskNumber++}.json`);
+  writeFileSync(file, JSON.stringify(task));
+  const child = spawn(process.execPath, [join(dist, 'bench/load.js'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`load generator failed on ${task.kind} (exit ${code})`);
+  return JSON.parse(out) as R;
+}
+
+// ---------------------------------------------------------------------------
+// Raw PostgreSQL baseline: the same JSON texts, a plain table, no server
+
+interface RawBaseline {
+  insertRowsPerSecond: number;
+  readRowsPerSecond: number;
+}
+
+async function rawBaseline(url: string, corpus: Corpus): Promise<RawBaseline> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE raw_baseline (seq bigint PRIMARY KEY, id text NOT NULL, raw text NOT NULL)');
+    const batches = corpus.envelopes.map((e) => (JSON.parse(e) as { objects: Record<string, unknown>[] }).objects);
+    let seq = 0;
+    const started = performance.now();
+    for (const batch of batches) {
+      const seqs = batch.map(() => String(++seq));
+      await client.query('INSERT INTO raw_baseline (seq, id, raw) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])', [
+        seqs, batch.map((o) => o['id'] as string), batch.map((o) => JSON.stringify(o)),
+      ]);
+    }
+    const insertSeconds = (performance.now() - started) / 1000;
+    await client.query('VACUUM ANALYZE raw_baseline');
+
+    const readStarted = performance.now();
+    let after = 0;
+    let rows = 0;
+    for (;;) {
+      const res = await client.query<{ last: string | null; n: string; page: string | null }>(
+        `SELECT max(seq) AS last, count(*) AS n, string_agg(raw, ',' ORDER BY seq) AS page
+         FROM (SELECT seq, raw FROM raw_baseline WHERE seq > $1 ORDER BY seq LIMIT ${PAGE}) p`,
+        [after],
+      );
+      const row = res.rows[0];
+      if (row === undefined || row.last === null) break;
+      rows += Number(row.n);
+      after = Number(row.last);
+    }
+    const readSeconds = (performance.now() - readStarted) / 1000;
+    return { insertRowsPerSecond: seq / insertSeconds, readRowsPerSecond: rows / readSeconds };
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One run against one database
+
+interface SyncResult {
+  objects: number;
+  pages: number;
+  seconds: number;
+  objectsPerSecond: number;
+  bytes: number;
+  wireBytes: number;
+  errors: string[];
+  marks: (string | null)[];
+}
+interface IngestResult {
+  objects: number;
+  failures: number;
+  errors: string[];
+  seconds: number;
+  objectsPerSecond: number;
+}
+interface LatencyResult {
+  requests: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  mean: number;
+}
+interface RateResult {
+  requests: number;
+  requestsPerSecond: number;
+  errors: number;
+  p50: number;
+  p99: number;
+  objects?: number;
+  errorSamples?: string[];
+}
+
+async function measure(server: Server, corpus: Corpus, files: string[], seconds: number) {
+  const objectsUrl = `${server.base}objects/`;
+  const all = as(SEE_ALL_PARTNER);
+  const writer = as(WRITER);
+  // A full sync reads every version: the same rows the raw baseline reads back.
+  const everyVersion = `${objectsUrl}?match[version]=all`;
+  const syncOf = (who: Credentials, extra: Partial<Extract<LoadTask, { kind: 'sync' }>> = {}) =>
+    load<SyncResult>({ kind: 'sync', url: everyVersion, as: who, limit: PAGE, ...extra });
+
+  const split = Math.max(1, Math.round(files.length * 0.2));
+  log(`ingest: ${split} envelopes at concurrency 1`);
+  const ingest1 = await load<IngestResult>({ kind: 'ingest', url: objectsUrl, as: writer, files: files.slice(0, split), concurrency: 1 });
+  log(`ingest: ${files.length - split} envelopes at concurrency 4`);
+  const ingest4 = await load<IngestResult>({ kind: 'ingest', url: objectsUrl, as: writer, files: files.slice(split), concurrency: 4 });
+
+  log('full sync (every version, pages of 1,000) as a partner that sees everything');
+  const marks = [0.9, ...pollerIds.map((_, i) => i / POLLERS)];
+  const syncAll = await syncOf(all, { depthMarks: marks });
+  const syncAllAgain = await syncOf(all);
+  log('full sync as a partner that sees about half');
+  const syncHalf = await syncOf(as('bench-half'));
+  const syncHalfAgain = await syncOf(as('bench-half'));
+  log('full sync with gzip and with br');
+  const syncGzip = await syncOf(all, { encoding: 'gzip' });
+  const syncBr = await syncOf(all, { encoding: 'br' });
+  log('manifest walk');
+  const manifest = await load<SyncResult>({ kind: 'sync', url: `${server.base}manifest/?match[version]=all`, as: all, limit: PAGE, manifest: true });
+
+  log('page latency, limit=100, at the start and at 90% depth');
+  const deepMark = syncAll.marks[0] ?? null;
+  const requests = 300;
+  const shallow = await load<LatencyResult>({ kind: 'latency', url: `${objectsUrl}?limit=100`, as: all, requests });
+  const deep = await load<LatencyResult>({
+    kind: 'latency', url: `${objectsUrl}?limit=100&added_after=${encodeURIComponent(deepMark ?? '')}`, as: all, requests,
+  });
+
+  log(`match[id] lookups for ${seconds}s`);
+  const lookups = await load<RateResult>({
+    kind: 'lookup', url: objectsUrl, as: all, seconds, concurrency: 4,
+    paths: corpus.sampleIds.map((id) => `?match[id]=${encodeURIComponent(id)}`),
+  });
+
+  log(`${POLLERS} partners polling added_after with limit=100 for ${seconds}s`);
+  const polling = await load<RateResult>({
+    kind: 'poll', url: objectsUrl, seconds, limit: 100,
+    pollers: pollerIds.map((id, i) => ({ as: as(id), after: syncAll.marks[i + 1] ?? '1970-01-01T00:00:00Z' })),
+  });
+
+  const best = (a: SyncResult, b: SyncResult) => (a.objectsPerSecond >= b.objectsPerSecond ? a : b);
+  const fullAll = best(syncAll, syncAllAgain);
+  const fullHalf = best(syncHalf, syncHalfAgain);
+  return {
+    corpus: { objects: corpus.objectCount, meanObjectBytes: corpus.meanObjectBytes, envelopes: files.length },
+    ingest: { concurrency1: ingest1, concurrency4: ingest4 },
+    sync: { all: fullAll, half: fullHalf, gzip: syncGzip, br: syncBr, manifest },
+    latency: { shallow, deep, ratio: deep.p50 / shallow.p50 },
+    lookups,
+    polling,
+    policyCost: 1 - fullHalf.objectsPerSecond / fullAll.objectsPerSecond,
+    peakRssBytes: server.peakRss(),
+  };
+}
+
+type Measured = Awaited<ReturnType<typeof measure>>;
+
+// ---------------------------------------------------------------------------
+// Report
+
+function table(pgRun: (Measured & { raw: RawBaseline }) | undefined, liteRun: Measured | undefined): string {
+  const n = (x: number | undefined, digits = 0) => (x === undefined ? '' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+  const pct = (x: number | undefined) => (x === undefined ? '' : `${(x * 100).toFixed(1)}%`);
+  const mb = (x: number | undefined) => (x === undefined ? '' : `${(x / 1024 / 1024).toFixed(0)} MB`);
+  const rows: [string, string, string, string][] = [];
+  const row = (label: string, f: (m: Measured) => string, target = '') =>
+    rows.push([label, pgRun === undefined ? '' : f(pgRun), liteRun === undefined ? '' : f(liteRun), target]);
+  row('objects in the collection', (m) => n(m.corpus.objects));
+  row('mean object size (bytes)', (m) => n(m.corpus.meanObjectBytes));
+  row('ingest objects/s, concurrency 1', (m) => n(m.ingest.concurrency1.objectsPerSecond));
+  row('ingest objects/s, concurrency 4', (m) => n(m.ingest.concurrency4.objectsPerSecond));
+  row('  rejected objects / errors', (m) => `${m.ingest.concurrency1.failures + m.ingest.concurrency4.failures} / ${m.ingest.concurrency1.errors.length + m.ingest.concurrency4.errors.length}`);
+  row('full sync objects/s (sees all)', (m) => n(m.sync.all.objectsPerSecond));
+  row('full sync objects/s (sees half)', (m) => n(m.sync.half.objectsPerSecond));
+  row('policy cost (half vs all)', (m) => pct(m.policyCost), '<= 10%');
+  row('full sync objects/s, gzip', (m) => `${n(m.sync.gzip.objectsPerSecond)} (${(m.sync.gzip.bytes / Math.max(1, m.sync.gzip.wireBytes)).toFixed(1)}x)`);
+  row('full sync objects/s, br', (m) => `${n(m.sync.br.objectsPerSecond)} (${(m.sync.br.bytes / Math.max(1, m.sync.br.wireBytes)).toFixed(1)}x)`);
+  row('manifest pages/s (1,000 records)', (m) => n(m.sync.manifest.pages / m.sync.manifest.seconds, 1));
+  row('page limit=100 p50/p99 ms, start', (m) => `${n(m.latency.shallow.p50, 1)} / ${n(m.latency.shallow.p99, 1)}`);
+  row('page limit=100 p50/p99 ms, 90% deep', (m) => `${n(m.latency.deep.p50, 1)} / ${n(m.latency.deep.p99, 1)}`);
+  row('deep/shallow p50 ratio', (m) => n(m.latency.ratio, 2), '<= 1.2');
+  row('match[id] lookups/s (c=4)', (m) => n(m.lookups.requestsPerSecond));
+  row(`polling, ${POLLERS} partners: requests/s`, (m) => n(m.polling.requestsPerSecond));
+  row('polling p99 ms / errors', (m) => `${n(m.polling.p99, 1)} / ${m.polling.errors}`, '0 errors');
+  row('server peak RSS', (m) => mb(m.peakRssBytes), '<= 256 MB');
+  if (pgRun !== undefined) {
+    const raw = pgRun.raw;
+    rows.push(['raw PG insert rows/s (unnest)', n(raw.insertRowsPerSecond), '', '']);
+    rows.push(['raw PG keyset read rows/s (string_agg)', n(raw.readRowsPerSecond), '', '']);
+    rows.push(['ingest c=4 / raw insert', pct(pgRun.ingest.concurrency4.objectsPerSecond / raw.insertRowsPerSecond), '', '>= 50%']);
+    rows.push(['full sync / raw read', pct(pgRun.sync.all.objectsPerSecond / raw.readRowsPerSecond), '', '>= 50%']);
+  }
+  const header: [string, string, string, string] = ['measure', 'PostgreSQL', 'PGlite', 'target (PG)'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (r: readonly string[]) => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const configPath = await writeConfig();
+  let pgRun: (Measured & { raw: RawBaseline }) | undefined;
+  let liteRun: Measured | undefined;
+
+  if (options.objects > 0) {
+    log(`corpus: ${options.objects.toLocaleString()} objects, seed ${options.seed}`);
+    const corpus = buildCorpus(options.objects, options.envelope, options.seed);
+    const files = writeEnvelopes(corpus);
+    const dbName = `taxii_bench_${Date.now()}`;
+    await adminQuery(options.databaseUrl, `CREATE DATABASE ${dbName}`);
+    const url = new URL(options.databaseUrl);
+    url.pathname = `/${dbName}`;
+    try {
+      log('raw PostgreSQL baseline');
+      const raw = await rawBaseline(url.toString(), corpus);
+      const server = await startServer(18_400, { DATABASE_URL: url.toString(), TAXII_CONFIG: configPath, TAXII_WORKERS: options.workers });
+      try {
+        pgRun = { ...(await measure(server, corpus, files, options.seconds)), raw };
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      if (options.keepDatabase) log(`kept database ${url.toString()}`);
+      else await adminQuery(options.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      for (const f of files) rmSync(f);
+    }
+  }
+
+  if (options.pgliteObjects > 0) {
+    log(`PGlite: corpus of ${options.pgliteObjects.toLocaleString()} objects`);
+    const corpus = buildCorpus(options.pgliteObjects, options.envelope, options.seed);
+    const files = writeEnvelopes(corpus);
+    const server = await startServer(18_401, { TAXII_CONFIG: configPath, TAXII_DATA_DIR: join(work, 'pglite') });
+    try {
+      liteRun = await measure(server, corpus, files, Math.max(3, Math.round(options.seconds / 2)));
+    } finally {
+      await server.stop();
+    }
+  }
+
+  const report = {
+    startedAt: startedAt.toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
+    options: { ...options, out: undefined },
+    postgres: pgRun,
+    pglite: liteRun,
+  };
+  writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${table(pgRun, liteRun)}\n\nfigures: ${options.out}\n`);
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(work, { recursive: true, force: true }));
