@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { taxiiError } from './errors.js';
-import { contentHash } from './stix/canonical.js';
 import type { CollectionPolicy } from './config/types.js';
 import type { ReadAccess } from './store/visibility-sql.js';
 import { recipientsOf, type Recipients } from './policy/recipients.js';
@@ -86,18 +85,7 @@ async function recipientsLookup(store: Store, objects: readonly unknown[], verdi
 
 export async function addObjects(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<StatusRecord> {
   const { objects, raws } = request.envelope;
-  const statusId = randomUUID();
   const verdicts = objects.map((o, i) => validator.validate(o, i));
-  const pendings: StatusDetail[] = verdicts.map((v) => ({ id: v.id, version: v.version ?? 'unknown' }));
-  await store.statuses.createPending({
-    id: statusId,
-    apiRootId: request.apiRootId,
-    collectionId: request.collectionId,
-    partnerId: request.partnerId,
-    requestTimestamp: request.requestTimestamp,
-    pendings,
-  });
-
   const failures: StatusDetail[] = [];
   const incoming: IncomingObject[] = [];
   const warnings = new Map<string, string>();
@@ -123,21 +111,13 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
       type: v.type,
       version: v.version,
       specVersion: v.specVersion,
-      contentHash: contentHash(objects[i]),
       raw: raws[i] as string,
       facts,
     });
   });
 
-  let outcomes;
-  try {
-    outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.access);
-  } catch (err) {
-    // Nothing was stored (one transaction); say so in the status rather than leave it pending.
-    const unstored = incoming.map((o) => ({ id: o.id, version: o.version ?? 'unknown', message: 'not stored: the server failed; post it again' }));
-    await store.statuses.complete(statusId, [], [...failures, ...unstored]).catch(() => undefined);
-    throw err;
-  }
+  // One transaction: should it fail, nothing is stored and the client gets an error, not a status.
+  const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.access);
   const successes: StatusDetail[] = [];
   for (const outcome of outcomes) {
     if (outcome.kind === 'added') {
@@ -148,14 +128,16 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
       successes.push({ id: outcome.id, version: outcome.version, message: 'already present; not stored again (T71)' });
     } else failures.push({ id: outcome.id, version: outcome.version, message: outcome.message });
   }
-  await store.statuses.complete(statusId, successes, failures);
-  return {
-    id: statusId,
-    status: 'complete',
+  const status = {
+    id: randomUUID(),
+    apiRootId: request.apiRootId,
+    collectionId: request.collectionId,
+    partnerId: request.partnerId,
     requestTimestamp: request.requestTimestamp,
     totalCount: objects.length,
     successes,
     failures,
-    pendings: [],
   };
+  await store.statuses.saveComplete(status);
+  return { ...status, status: 'complete', pendings: [] };
 }

@@ -18,6 +18,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
     /** Set on Add Objects once the caller may write to the collection. */
-    writeTarget: { readonly collection: CollectionView; readonly maxContentLength: number } | undefined;
+    writeTarget: { readonly collection: CollectionView; readonly maxContentLength: number} | undefined;
   }
 }

@@ -7,7 +7,6 @@
 import type { ApiRootConfig, Config } from '../config/types.js';
 import { DEFINITIONS_ALIAS, DEFINITIONS_SUBMITTER, definitionObjects, definitionsCollectionId } from '../policy/definitions.js';
 import { UNMARKED } from '../policy/write-policy.js';
-import { contentHash } from '../stix/canonical.js';
 import type { Db, Queryable } from './db.js';
 import { createObjectStore, type IncomingObject } from './object-store.js';
 
@@ -115,7 +114,6 @@ function toIncoming(object: Record<string, unknown>): IncomingObject {
     type: String(object['type']),
     version: (object['modified'] ?? object['created']) as string,
     specVersion: '2.1',
-    contentHash: contentHash(object),
     raw,
     facts: UNMARKED,
   };

@@ -10,6 +10,7 @@
 import type { WriteFacts } from '../policy/write-policy.js';
 import type { Recipients } from '../policy/recipients.js';
 import { lowerBound, type ObjectFilter, type PageQuery } from '../taxii/query.js';
+import { contentHash } from '../stix/canonical.js';
 import { formatMicros, versionKey } from '../taxii/timestamps.js';
 import { toNumber, type Db, type Queryable, type SqlParam } from './db.js';
 import { createPlannerStatistics } from './planner-statistics.js';
@@ -22,7 +23,6 @@ export interface IncomingObject {
   /** modified, else created; undefined for unversioned objects. */
   readonly version: string | undefined;
   readonly specVersion: string;
-  readonly contentHash: string;
   readonly raw: string;
   readonly facts: WriteFacts;
 }
@@ -69,6 +69,13 @@ export interface Page<T> {
   readonly items: readonly T[];
   readonly more: boolean;
 }
+
+/**
+ * Most bytes of stored JSON in one page of objects: pages stop early (with `more`)
+ * rather than hold a thousand large objects in memory at once. A page always
+ * holds at least one object.
+ */
+export const PAGE_BYTES = 4 * 1024 * 1024;
 
 export interface ObjectStore {
   /** Stores new versions in one transaction; returns one outcome per input, in order. */
@@ -124,9 +131,10 @@ function whereFor(collectionId: string, filter: ObjectFilter, bound: number, acc
         WHERE e.collection_id = v.collection_id AND e.object_id = v.object_id AND e.version_key ${cmp} v.version_key
           ${after === undefined ? '' : `AND e.date_added > ${after}::bigint`}
           ${access === null ? '' : `AND ${visibleSql(w, access, 'e')}`})`;
-      // The maintained flags answer the common case without a subquery.
+      // The maintained flags answer the common case without a subquery: the last version of all
+      // is also the last among those visible and added after any point (is_last implies extreme).
       const flagged = (flag: string, cmp: '<' | '>') =>
-        after === undefined && access === null ? flag : after === undefined ? `(${flag} OR ${extreme(cmp)})` : extreme(cmp);
+        after === undefined && access === null ? flag : `(${flag} OR ${extreme(cmp)})`;
       if (sel.first) any.push(flagged('v.is_first', '<'));
       if (sel.last) any.push(flagged('v.is_last', '>'));
     }
@@ -140,11 +148,40 @@ function page<T>(rows: T[], limit: number): Page<T> {
   return rows.length > limit ? { items: rows.slice(0, limit), more: true } : { items: rows, more: false };
 }
 
+/** A version to insert, as it travels to the database (one JSON record). */
+interface NewRow {
+  id: string;
+  type: string;
+  version: string;
+  key: string;
+  spec: string;
+  added: number;
+  raw: string;
+  tlp: number | null;
+  granular: number | null;
+  granular_required: number | null;
+  partners: readonly string[] | null;
+  communities: readonly string[] | null;
+  refs: readonly string[] | null;
+  first: boolean;
+  last: boolean;
+}
+
+/**
+ * Whether two texts of one version hold the same object (T71: a re-post is no
+ * error): equal texts, or equal canonical JSON. Computed only for the rare
+ * re-post, not stored for every version.
+ */
+function sameContent(a: string, b: string): boolean {
+  return a === b || contentHash(JSON.parse(a)) === contentHash(JSON.parse(b));
+}
+
 interface ExistingRow {
   object_id: string;
   version_key: string;
   version: string;
-  content_hash: string;
+  /** The stored text, for the versions an incoming object could duplicate. */
+  raw: string | null;
   is_first: boolean;
   is_last: boolean;
   /** Whether the submitting partner may see this row (always true without access). */
@@ -180,19 +217,25 @@ export function createObjectStore(db: Db): ObjectStore {
         let next = Math.max(toNumber(head.now), toNumber(head.last) + 1);
 
         const ids = [...new Set(objects.map((o) => o.id))];
+        const incomingKeys = [...new Set(objects.flatMap((o) => (o.version === undefined ? [] : [versionKey(o.version) as string])))];
+        const unversioned = [...new Set(objects.filter((o) => o.version === undefined).map((o) => o.id))];
         const params = new SqlWhere();
         params.param(collectionId);
         params.param(ids);
+        params.param(incomingKeys);
+        params.param(unversioned);
         const visible = access === null ? 'true' : visibleSql(params, access, 'v', false);
+        // The stored text comes along only where an incoming object may repeat it.
         const existing = await tx.query<ExistingRow>(
-          `SELECT v.object_id, v.version_key, v.version, v.content_hash, v.is_first, v.is_last, ${visible} AS visible FROM object_versions v
-           WHERE v.collection_id = $1::uuid AND v.object_id = ANY($2::text[])`,
+          `SELECT v.object_id, v.version_key, v.version, v.is_first, v.is_last, ${visible} AS visible,
+             CASE WHEN v.version_key = ANY($3::text[]) OR v.object_id = ANY($4::text[]) THEN v.raw END AS raw
+           FROM object_versions v WHERE v.collection_id = $1::uuid AND v.object_id = ANY($2::text[])`,
           params.params,
         );
         // Known versions: by id + version key for versioned objects, by id alone for unversioned ones.
         // An unversioned object (an SCO, whose id anyone can compute) is matched only against what
         // the submitter may see, so a re-post never reveals a hidden one: it becomes a version of its own.
-        const known = new Map<string, { hash: string; version: string }>();
+        const known = new Map<string, { raw: string; version: string }>();
         // Version-key range per object over stored and new versions: the is_first/is_last flags of new rows.
         const range = new Map<string, { min: string; max: string }>();
         const widen = (id: string, key: string) => {
@@ -203,22 +246,20 @@ export function createObjectStore(db: Db): ObjectStore {
         };
         for (const row of existing) {
           widen(row.object_id, row.version_key);
-          known.set(`${row.object_id}\u0000${row.version_key}`, { hash: row.content_hash, version: row.version });
-          if (row.visible) known.set(row.object_id, { hash: row.content_hash, version: row.version });
+          if (row.raw === null) continue;
+          known.set(`${row.object_id}\u0000${row.version_key}`, { raw: row.raw, version: row.version });
+          if (row.visible) known.set(row.object_id, { raw: row.raw, version: row.version });
         }
 
         const outcomes: WriteOutcome[] = [];
-        const rows = { id: [] as string[], type: [] as string[], version: [] as string[], key: [] as string[],
-          spec: [] as string[], added: [] as string[], hash: [] as string[], raw: [] as string[],
-          tlp: [] as (string | null)[], granular: [] as (string | null)[], granularRequired: [] as (string | null)[],
-          partners: [] as (string | null)[], communities: [] as (string | null)[], refs: [] as (string | null)[] };
+        const rows: NewRow[] = [];
         const newMarkings: [string, Recipients][] = [];
         for (const o of objects) {
           const key = o.version === undefined ? o.id : `${o.id}\u0000${versionKey(o.version) as string}`;
           const seen = known.get(key);
           if (seen !== undefined) {
             outcomes.push(
-              seen.hash === o.contentHash
+              sameContent(seen.raw, o.raw)
                 ? { kind: 'duplicate', id: o.id, version: seen.version }
                 : {
                     kind: 'conflict',
@@ -234,49 +275,36 @@ export function createObjectStore(db: Db): ObjectStore {
           const dateAdded = next++;
           const version = o.version ?? formatMicros(dateAdded);
           const vKey = versionKey(version) as string;
-          known.set(key, { hash: o.contentHash, version });
+          known.set(key, { raw: o.raw, version });
           outcomes.push({ kind: 'added', id: o.id, version, dateAdded });
-          rows.id.push(o.id);
-          rows.type.push(o.type);
-          rows.version.push(version);
-          rows.key.push(vKey);
           widen(o.id, vKey);
-          rows.spec.push(o.specVersion);
-          rows.added.push(String(dateAdded));
-          rows.hash.push(o.contentHash);
-          rows.raw.push(o.raw);
           const f = o.facts;
-          const level = (l: number | null) => (l === null ? null : String(l));
-          // Lists travel as JSON text: unnest cannot take arrays of arrays of different lengths.
-          const list = (l: readonly string[] | null) => (l === null ? null : JSON.stringify(l));
-          rows.tlp.push(level(f.tlpLevel));
-          rows.granular.push(level(f.granularLevel));
-          rows.granularRequired.push(level(f.granularRequiredLevel));
-          rows.partners.push(list(f.recipientPartners));
-          rows.communities.push(list(f.recipientCommunities));
-          rows.refs.push(list(f.refs));
+          rows.push({
+            id: o.id, type: o.type, version, key: vKey, spec: o.specVersion, added: dateAdded, raw: o.raw,
+            tlp: f.tlpLevel, granular: f.granularLevel, granular_required: f.granularRequiredLevel,
+            partners: f.recipientPartners, communities: f.recipientCommunities, refs: f.refs, first: false, last: false,
+          });
           if (f.definesRecipients !== null) newMarkings.push([o.id, f.definesRecipients]);
         }
-        if (rows.id.length === 0) return outcomes;
+        if (rows.length === 0) return outcomes;
+        for (const row of rows) {
+          const r = range.get(row.id);
+          row.first = r?.min === row.key;
+          row.last = r?.max === row.key;
+        }
 
-        const flag = (which: 'min' | 'max') => rows.id.map((id, i) => range.get(id)?.[which] === rows.key[i]);
-        const jsonList = (column: string) => `(SELECT array_agg(e) FROM json_array_elements_text(u.${column}::json) AS e)`;
+        // The rows travel as one JSON document: JSON.stringify is native, where the driver
+        // would escape every element of 16 text arrays in JavaScript (most of the CPU of a write).
         await tx.query(
           `INSERT INTO object_versions (collection_id, object_id, object_type, version, version_key, spec_version,
-             date_added, is_first, is_last, content_hash, submitted_by, raw, tlp_level, granular_level,
+             date_added, is_first, is_last, submitted_by, raw, tlp_level, granular_level,
              granular_required_level, recipient_partners, recipient_communities, refs)
-           SELECT $1::uuid, u.id, u.type, u.version, u.key, u.spec, u.added, u.first, u.last, u.hash, $2, u.raw,
-             u.tlp, u.granular, u.granular_required,
-             CASE WHEN u.partners IS NULL THEN NULL ELSE coalesce(${jsonList('partners')}, '{}') END,
-             CASE WHEN u.communities IS NULL THEN NULL ELSE coalesce(${jsonList('communities')}, '{}') END,
-             ${jsonList('refs')}
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[],
-             $11::smallint[], $12::smallint[], $13::smallint[], $14::text[], $15::text[], $16::text[], $17::boolean[], $18::boolean[])
-             AS u(id, type, version, key, spec, added, hash, raw, tlp, granular, granular_required, partners, communities, refs, first, last)`,
-          [collectionId, submittedBy, rows.id, rows.type, rows.version, rows.key, rows.spec, rows.added, rows.hash, rows.raw,
-            rows.tlp as string[], rows.granular as string[], rows.granularRequired as string[],
-            rows.partners as string[], rows.communities as string[], rows.refs as string[],
-            flag('min'), flag('max')],
+           SELECT $1::uuid, u.id, u.type, u.version, u.key, u.spec, u.added, u.first, u.last, $2, u.raw,
+             u.tlp, u.granular, u.granular_required, u.partners, u.communities, u.refs
+           FROM json_to_recordset($3::json) AS u(id text, type text, version text, key text, spec text, added bigint,
+             raw text, tlp smallint, granular smallint, granular_required smallint,
+             partners text[], communities text[], refs text[], first boolean, last boolean)`,
+          [collectionId, submittedBy, JSON.stringify(rows)],
         );
         for (const [id, r] of newMarkings) {
           await tx.query(
@@ -312,40 +340,48 @@ export function createObjectStore(db: Db): ObjectStore {
          ORDER BY v.date_added LIMIT ${query.limit + 1}`,
         w.params,
       );
-      return page(
-        rows.map((r) => ({
+      // The same byte bound as listObjectsJoined.
+      let bytes = 0;
+      const fitting = rows.findIndex((r, i) => (bytes += Buffer.byteLength(r.raw)) > PAGE_BYTES && i > 0);
+      const served = fitting < 0 ? page(rows, query.limit) : { items: rows.slice(0, Math.min(fitting, query.limit)), more: true };
+      return {
+        items: served.items.map((r) => ({
           dateAdded: toNumber(r.date_added),
           raw: r.raw,
           granularLevel: r.granular_level === null ? null : Number(r.granular_level),
           submittedBy: r.submitted_by,
         })),
-        query.limit,
-      );
+        more: served.more,
+      };
     },
 
     async listObjectsJoined(collectionId, query, access) {
       const w = whereFor(collectionId, query.filter, lowerBound(query), access);
       const redaction = access === null ? 'false' : needsRedactionSql(w, access, 'v');
       const limit = query.limit;
-      // limit + 1 rows tell whether there are more; only the first `limit` are served.
-      const rows = await db.query<{ fetched: unknown; first: unknown; last: unknown; joined: string | null; rewrite: boolean | null }>(
-        `SELECT count(*) AS fetched, min(date_added) AS first, max(date_added) FILTER (WHERE n <= ${limit}) AS last,
-           string_agg(raw, ',' ORDER BY n) FILTER (WHERE n <= ${limit}) AS joined, bool_or(rewrite) AS rewrite
-         FROM (SELECT p.*, row_number() OVER (ORDER BY p.date_added) AS n
-               FROM (SELECT v.date_added, v.raw, ${redaction} AS rewrite FROM object_versions v WHERE ${w}
-                     ORDER BY v.date_added LIMIT ${limit + 1}) p) numbered`,
+      // limit + 1 rows tell whether there are more; the first `limit` are served, as long as
+      // they fit in PAGE_BYTES (the first always does).
+      const rows = await db.query<{ fetched: unknown; served: unknown; first: unknown; last: unknown; joined: string | null; rewrite: boolean | null }>(
+        `SELECT count(*) AS fetched, count(*) FILTER (WHERE served) AS served, min(date_added) AS first,
+           max(date_added) FILTER (WHERE served) AS last,
+           string_agg(raw, ',' ORDER BY n) FILTER (WHERE served) AS joined, bool_or(rewrite) AS rewrite
+         FROM (SELECT date_added, raw, rewrite, n, n <= ${limit} AND (n = 1 OR bytes <= ${PAGE_BYTES}) AS served
+               FROM (SELECT p.*, row_number() OVER w AS n, sum(octet_length(p.raw)) OVER w AS bytes
+                     FROM (SELECT v.date_added, v.raw, ${redaction} AS rewrite FROM object_versions v WHERE ${w}
+                           ORDER BY v.date_added LIMIT ${limit + 1}) p
+                     WINDOW w AS (ORDER BY p.date_added ROWS UNBOUNDED PRECEDING)) numbered) marked`,
         w.params,
       );
       const row = rows[0];
       if (row === undefined) throw new Error('an aggregate query returned no row');
       if (row.rewrite === true) return undefined;
-      const fetched = toNumber(row.fetched);
+      const served = toNumber(row.served);
       return {
         joined: row.joined ?? '',
-        count: Math.min(fetched, limit),
+        count: served,
         first: row.first === null ? undefined : toNumber(row.first),
         last: row.last === null ? undefined : toNumber(row.last),
-        more: fetched > limit,
+        more: toNumber(row.fetched) > served,
       };
     },
 

@@ -26,12 +26,18 @@ export interface NewStatus {
   readonly collectionId: string;
   readonly partnerId: string;
   readonly requestTimestamp: number;
-  readonly pendings: readonly StatusDetail[];
+  readonly totalCount: number;
+  readonly successes: readonly StatusDetail[];
+  readonly failures: readonly StatusDetail[];
 }
 
 export interface StatusStore {
-  createPending(status: NewStatus): Promise<void>;
-  complete(id: string, successes: readonly StatusDetail[], failures: readonly StatusDetail[]): Promise<void>;
+  /**
+   * Stores the status of a processed request. Requests are processed while the client
+   * waits, so a status is stored once, complete: no client can ask for it earlier,
+   * since it learns the id from the response.
+   */
+  saveComplete(status: NewStatus): Promise<void>;
   /** Only the submitting partner finds its statuses (TR19). */
   find(id: string, apiRootId: string, partnerId: string): Promise<StatusRecord | undefined>;
   /** Removes statuses last updated before `olderThan` (µs); returns how many. */
@@ -52,20 +58,13 @@ function parseList(value: unknown): StatusDetail[] {
 
 export function createStatusStore(db: Db): StatusStore {
   return {
-    async createPending(s) {
+    async saveComplete(s) {
       await db.query(
         `INSERT INTO statuses (id, api_root_id, collection_id, partner_id, status, request_timestamp, total_count,
-           success_count, failure_count, pending_count, pendings, updated_at)
-         VALUES ($1::uuid, $2, $3::uuid, $4, 'pending', $5::bigint, $6, 0, 0, $6, $7, ${NOW_MICROS})`,
-        [s.id, s.apiRootId, s.collectionId, s.partnerId, String(s.requestTimestamp), s.pendings.length, jsonList(s.pendings)],
-      );
-    },
-    async complete(id, successes, failures) {
-      await db.query(
-        `UPDATE statuses SET status = 'complete', success_count = $2, failure_count = $3, pending_count = 0,
-           successes = $4, failures = $5, pendings = NULL, updated_at = ${NOW_MICROS}
-         WHERE id = $1::uuid`,
-        [id, successes.length, failures.length, jsonList(successes), jsonList(failures)],
+           success_count, failure_count, pending_count, successes, failures, updated_at)
+         VALUES ($1::uuid, $2, $3::uuid, $4, 'complete', $5::bigint, $6, $7, $8, 0, $9, $10, ${NOW_MICROS})`,
+        [s.id, s.apiRootId, s.collectionId, s.partnerId, String(s.requestTimestamp), s.totalCount,
+          s.successes.length, s.failures.length, jsonList(s.successes), jsonList(s.failures)],
       );
     },
     async find(id, apiRootId, partnerId) {

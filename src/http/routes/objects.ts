@@ -13,6 +13,7 @@ import type { CollectionView } from '../../store/directory.js';
 import type { ReadAccess } from '../../store/visibility-sql.js';
 import { redact } from '../../policy/redaction.js';
 import { statusResource } from '../resources.js';
+import { createIngestBudget } from '../ingest-budget.js';
 import { formatMicros } from '../../taxii/timestamps.js';
 
 interface CollectionParams {
@@ -46,6 +47,7 @@ function envelopeBody(paging: Record<string, unknown>, joined: string): string {
 
 export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { server } = deps.config;
+  const ingestBudget = createIngestBudget();
   const strictnessOf = new Map(deps.config.apiRoots.flatMap((r) => r.collections.map((c) => [c.id, c.validation] as const)));
   const parse = (request: FastifyRequest, params: ParamSet) => parseQuery(request.query as RawQuery, params, server);
 
@@ -169,17 +171,25 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (target === undefined) throw new Error('POST objects without an admitted collection');
       const body = typeof request.body === 'string' ? request.body : '';
       // A chunked body has no Content-Length: measure what arrived. Equal to the limit is allowed.
-      if (Buffer.byteLength(body) > target.maxContentLength) throw tooLarge(target.maxContentLength);
-      const status = await addObjects(deps.store, deps.validators[strictnessOf.get(target.collection.id) ?? 'standard'], {
-        apiRootId: target.collection.apiRootId,
-        collectionId: target.collection.id,
-        policy: target.collection.policy,
-        partnerId: principalOf(request).partnerId,
-        partnerIdentity: principalOf(request).identity,
-        access: accessOf(request, target.collection),
-        requestTimestamp: Date.now() * 1000,
-        envelope: parseEnvelope(body),
-      });
+      const size = Buffer.byteLength(body);
+      if (size > target.maxContentLength) throw tooLarge(target.maxContentLength);
+      // Admitted once the body is here, so a slow sender holds no share of the budget.
+      const release = await ingestBudget.admit(size);
+      let status;
+      try {
+        status = await addObjects(deps.store, deps.validators[strictnessOf.get(target.collection.id) ?? 'standard'], {
+          apiRootId: target.collection.apiRootId,
+          collectionId: target.collection.id,
+          policy: target.collection.policy,
+          partnerId: principalOf(request).partnerId,
+          partnerIdentity: principalOf(request).identity,
+          access: accessOf(request, target.collection),
+          requestTimestamp: Date.now() * 1000,
+          envelope: parseEnvelope(body),
+        });
+      } finally {
+        release();
+      }
       return reply.code(202).send(statusResource(status));
     },
   );
