@@ -12,7 +12,7 @@
  * --database-url names a server and a database to connect to for CREATE
  * DATABASE; the benchmark works in a throwaway database of its own and drops it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -357,7 +357,7 @@ function table(pgRun: (Measured & { raw: RawBaseline }) | undefined, liteRun: Me
   row('match[id] lookups/s (c=4)', (m) => n(m.lookups.requestsPerSecond));
   row(`polling, ${POLLERS} partners: requests/s`, (m) => n(m.polling.requestsPerSecond));
   row('polling p99 ms / errors', (m) => `${n(m.polling.p99, 1)} / ${m.polling.errors}`, '0 errors');
-  row('server peak RSS', (m) => mb(m.peakRssBytes), '<= 256 MB');
+  row('server peak RSS (largest process)', (m) => mb(m.peakRssBytes), '<= 256 MB');
   if (pgRun !== undefined) {
     const raw = pgRun.raw;
     rows.push(['raw PG insert rows/s (unnest)', n(raw.insertRowsPerSecond), '', '']);
@@ -378,6 +378,29 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   await client.connect();
   try {
     await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function commitOf(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function databaseSettings(url: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const settings: Record<string, string> = {};
+    for (const name of ['server_version', 'shared_buffers', 'work_mem', 'synchronous_commit', 'max_connections']) {
+      const res = await client.query<Record<string, string>>(`SHOW ${name}`);
+      settings[name] = Object.values(res.rows[0] ?? {})[0] ?? '';
+    }
+    return settings;
   } finally {
     await client.end();
   }
@@ -427,13 +450,15 @@ async function main(): Promise<void> {
 
   const report = {
     startedAt: startedAt.toISOString(),
+    commit: commitOf(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryBytes: totalmem(), node: process.version },
+    database: options.objects > 0 ? await databaseSettings(options.databaseUrl) : undefined,
     options: { ...options, out: undefined },
     postgres: pgRun,
     pglite: liteRun,
   };
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`\n${table(pgRun, liteRun)}\n\nfigures: ${options.out}\n`);
+  process.stdout.write(`\n${table(pgRun, liteRun)}\n\nserver processes on PostgreSQL: TAXII_WORKERS=${options.workers}; figures: ${options.out}\n`);
 }
 
 main()

@@ -3,14 +3,24 @@
  * DATABASE_URL is given, embedded PGlite otherwise. This is the only module that
  * imports either driver; everything else talks to the `Db` interface.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 
 export type SqlParam = string | number | boolean | null | readonly string[] | readonly number[] | readonly boolean[];
 
+export interface QueryOptions {
+  /**
+   * Keep the statement prepared on each connection and let PostgreSQL reuse its plan.
+   * For statements whose best plan does not depend on the parameter values (lookups by
+   * key): planning them costs more than running them. Ignored by PGlite.
+   */
+  readonly prepare?: boolean;
+}
+
 export interface Queryable {
-  query<R extends object>(sql: string, params?: readonly SqlParam[]): Promise<R[]>;
+  query<R extends object>(sql: string, params?: readonly SqlParam[], options?: QueryOptions): Promise<R[]>;
   /** Several statements, no parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -31,9 +41,19 @@ function createPgDb(connectionString: string, poolSize: number): Db {
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
+  const names = new Map<string, string>();
+  const statement = (text: string, params: readonly SqlParam[], options: QueryOptions | undefined): pg.QueryConfig => {
+    if (options?.prepare !== true) return { text, values: params as unknown[] };
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `taxii_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+      names.set(text, name);
+    }
+    return { name, text, values: params as unknown[] };
+  };
   const viaClient = (client: pg.ClientBase): Queryable => ({
-    async query<R extends object>(sql: string, params: readonly SqlParam[] = []) {
-      const result = await client.query<R>(sql, params as unknown[]);
+    async query<R extends object>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions) {
+      const result = await client.query<R>(statement(sql, params, options));
       return result.rows;
     },
     async exec(sql: string) {
@@ -42,8 +62,8 @@ function createPgDb(connectionString: string, poolSize: number): Db {
   });
   return {
     kind: 'postgres',
-    async query<R extends object>(sql: string, params: readonly SqlParam[] = []) {
-      const result = await pool.query<R>(sql, params as unknown[]);
+    async query<R extends object>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions) {
+      const result = await pool.query<R>(statement(sql, params, options));
       return result.rows;
     },
     async exec(sql: string) {

@@ -5,7 +5,10 @@
  */
 import type { CollectionPolicy } from '../config/types.js';
 import type { TlpLevel } from '../policy/tlp.js';
-import type { Db } from './db.js';
+import type { Db, QueryOptions } from './db.js';
+
+/** Lookups by key, run on every request: their plans never depend on the values. */
+const PREPARED: QueryOptions = { prepare: true };
 
 export interface PartnerRecord {
   readonly id: string;
@@ -114,7 +117,8 @@ export function createDirectory(db: Db): Directory {
       const rows = await db.query<{
         id: string; name: string; status: PartnerRecord['status']; api_key_hashes: string[];
         clearance: number; communities: string[]; identity: string | null;
-      }>('SELECT id, name, status, api_key_hashes, clearance, communities, identity FROM partners WHERE id = $1', [id]);
+      }>(
+        'SELECT id, name, status, api_key_hashes, clearance, communities, identity FROM partners WHERE id = $1', [id], PREPARED);
       const row = rows[0];
       return (
         row && {
@@ -129,11 +133,11 @@ export function createDirectory(db: Db): Directory {
       );
     },
     async apiRootsFor(partnerId) {
-      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery(''), [partnerId]);
+      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery(''), [partnerId], PREPARED);
       return rows.map(toRoot);
     },
     async apiRootFor(partnerId, rootId) {
-      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery('AND r.id = $2'), [partnerId, rootId]);
+      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery('AND r.id = $2'), [partnerId, rootId], PREPARED);
       return rows[0] && toRoot(rows[0]);
     },
     async collectionsFor(partnerId, rootId) {
@@ -141,6 +145,7 @@ export function createDirectory(db: Db): Directory {
         `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2
          GROUP BY c.id HAVING bool_or(g.can_read OR g.can_write) ORDER BY c.id`,
         [partnerId, rootId],
+        PREPARED,
       );
       return rows.map(toView);
     },
@@ -149,6 +154,7 @@ export function createDirectory(db: Db): Directory {
         `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2 AND (c.id::text = $3 OR c.alias = $3)
          GROUP BY c.id HAVING bool_or(g.can_read OR g.can_write)`,
         [partnerId, rootId, idOrAlias.toLowerCase()],
+        PREPARED,
       );
       return rows[0] && toView(rows[0]);
     },

@@ -12,7 +12,7 @@ import type { Recipients } from '../policy/recipients.js';
 import { lowerBound, type ObjectFilter, type PageQuery } from '../taxii/query.js';
 import { contentHash } from '../stix/canonical.js';
 import { formatMicros, versionKey } from '../taxii/timestamps.js';
-import { toNumber, type Db, type Queryable, type SqlParam } from './db.js';
+import { toNumber, type Db, type Queryable, type QueryOptions, type SqlParam } from './db.js';
 import { createPlannerStatistics } from './planner-statistics.js';
 import { needsRedactionSql, visibleSql, type ReadAccess } from './visibility-sql.js';
 
@@ -142,6 +142,16 @@ function whereFor(collectionId: string, filter: ObjectFilter, bound: number, acc
     w.add(any.length === 0 ? 'false' : `(${any.join(' OR ')})`);
   }
   return w;
+}
+
+const PREPARED: QueryOptions = { prepare: true };
+
+/**
+ * Reads of named objects are prepared: whatever the values, the primary key finds
+ * their few versions. Reads of the whole collection are planned for their values.
+ */
+function byKey(query: PageQuery): QueryOptions | undefined {
+  return query.filter.ids === undefined ? undefined : PREPARED;
 }
 
 function page<T>(rows: T[], limit: number): Page<T> {
@@ -337,8 +347,9 @@ export function createObjectStore(db: Db): ObjectStore {
       const w = whereFor(collectionId, query.filter, lowerBound(query), access);
       const rows = await db.query<{ date_added: unknown; raw: string; granular_level: number | null; submitted_by: string }>(
         `SELECT v.date_added, v.raw, v.granular_level, v.submitted_by FROM object_versions v WHERE ${w}
-         ORDER BY v.date_added LIMIT ${query.limit + 1}`,
+         ORDER BY v.date_added LIMIT ${w.param(query.limit + 1)}::int`,
         w.params,
+        byKey(query),
       );
       // The same byte bound as listObjectsJoined.
       let bytes = 0;
@@ -365,12 +376,13 @@ export function createObjectStore(db: Db): ObjectStore {
         `SELECT count(*) AS fetched, count(*) FILTER (WHERE served) AS served, min(date_added) AS first,
            max(date_added) FILTER (WHERE served) AS last,
            string_agg(raw, ',' ORDER BY n) FILTER (WHERE served) AS joined, bool_or(rewrite) AS rewrite
-         FROM (SELECT date_added, raw, rewrite, n, n <= ${limit} AND (n = 1 OR bytes <= ${PAGE_BYTES}) AS served
+         FROM (SELECT date_added, raw, rewrite, n, n <= ${w.param(limit)}::int AND (n = 1 OR bytes <= ${PAGE_BYTES}) AS served
                FROM (SELECT p.*, row_number() OVER w AS n, sum(octet_length(p.raw)) OVER w AS bytes
                      FROM (SELECT v.date_added, v.raw, ${redaction} AS rewrite FROM object_versions v WHERE ${w}
-                           ORDER BY v.date_added LIMIT ${limit + 1}) p
+                           ORDER BY v.date_added LIMIT ${w.param(limit + 1)}::int) p
                      WINDOW w AS (ORDER BY p.date_added ROWS UNBOUNDED PRECEDING)) numbered) marked`,
         w.params,
+        byKey(query),
       );
       const row = rows[0];
       if (row === undefined) throw new Error('an aggregate query returned no row');
@@ -389,8 +401,9 @@ export function createObjectStore(db: Db): ObjectStore {
       const w = whereFor(collectionId, query.filter, lowerBound(query), access);
       const rows = await db.query<{ object_id: string; date_added: unknown; version: string; spec_version: string }>(
         `SELECT v.object_id, v.date_added, v.version, v.spec_version FROM object_versions v WHERE ${w}
-         ORDER BY v.date_added LIMIT ${query.limit + 1}`,
+         ORDER BY v.date_added LIMIT ${w.param(query.limit + 1)}::int`,
         w.params,
+        byKey(query),
       );
       return page(
         rows.map((r) => ({ id: r.object_id, dateAdded: toNumber(r.date_added), version: r.version, specVersion: r.spec_version })),
@@ -401,8 +414,9 @@ export function createObjectStore(db: Db): ObjectStore {
     async listVersions(collectionId, objectId, query, access) {
       const w = whereFor(collectionId, { ...query.filter, versions: { all: true } }, lowerBound(query), access, objectId);
       const rows = await db.query<{ date_added: unknown; version: string }>(
-        `SELECT v.date_added, v.version FROM object_versions v WHERE ${w} ORDER BY v.date_added LIMIT ${query.limit + 1}`,
+        `SELECT v.date_added, v.version FROM object_versions v WHERE ${w} ORDER BY v.date_added LIMIT ${w.param(query.limit + 1)}::int`,
         w.params,
+        PREPARED,
       );
       return page(rows.map((r) => ({ dateAdded: toNumber(r.date_added), version: r.version })), query.limit);
     },
@@ -420,7 +434,7 @@ export function createObjectStore(db: Db): ObjectStore {
 
     async exists(collectionId, objectId, access) {
       const w = whereFor(collectionId, { versions: { all: true } }, -1, access, objectId);
-      const rows = await db.query(`SELECT 1 FROM object_versions v WHERE ${w} LIMIT 1`, w.params);
+      const rows = await db.query(`SELECT 1 FROM object_versions v WHERE ${w} LIMIT 1`, w.params, PREPARED);
       return rows.length > 0;
     },
 

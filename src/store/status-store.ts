@@ -76,6 +76,7 @@ export function createStatusStore(db: Db): StatusStore {
         `SELECT id::text AS id, status, request_timestamp, total_count, successes, failures, pendings
          FROM statuses WHERE id = $1::uuid AND api_root_id = $2 AND partner_id = $3`,
         [id.toLowerCase(), apiRootId, partnerId],
+        { prepare: true },
       );
       const row = rows[0];
       if (row === undefined) return undefined;
