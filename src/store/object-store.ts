@@ -235,11 +235,13 @@ export function createObjectStore(db: Db): ObjectStore {
         params.param(incomingKeys);
         params.param(unversioned);
         const visible = access === null ? 'true' : visibleSql(params, access, 'v', false);
-        // The stored text comes along only where an incoming object may repeat it.
+        // The stored text comes along only where an incoming object may repeat it. The ids are
+        // joined, not listed in `= ANY(...)`: the planner estimates a listed array element by
+        // element, and planning that for 1,000 ids took 20 ms, more than running it.
         const existing = await tx.query<ExistingRow>(
           `SELECT v.object_id, v.version_key, v.version, v.is_first, v.is_last, ${visible} AS visible,
              CASE WHEN v.version_key = ANY($3::text[]) OR v.object_id = ANY($4::text[]) THEN v.raw END AS raw
-           FROM object_versions v WHERE v.collection_id = $1::uuid AND v.object_id = ANY($2::text[])`,
+           FROM unnest($2::text[]) AS i(id) JOIN object_versions v ON v.collection_id = $1::uuid AND v.object_id = i.id`,
           params.params,
         );
         // Known versions: by id + version key for versioned objects, by id alone for unversioned ones.
