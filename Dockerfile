@@ -19,4 +19,4 @@ COPY config ./config
 RUN mkdir -p /var/lib/taxii-exchange && chown node:node /var/lib/taxii-exchange
 USER node
 EXPOSE 8000
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "--max-old-space-size=160", "dist/src/server.js"]

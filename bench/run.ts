@@ -132,7 +132,8 @@ function memoryOf(pid: number): { peak: number; now: number } {
 }
 
 async function startServer(port: number, env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, [join(dist, 'src/server.js')], {
+  // The same command line as `npm start` (package.json): a bounded V8 heap.
+  const child = spawn(process.execPath, ['--max-old-space-size=160', join(dist, 'src/server.js')], {
     env: { ...process.env, LOG_LEVEL: 'warn', TAXII_HOST: '127.0.0.1', TAXII_PORT: String(port), ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

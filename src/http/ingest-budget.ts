@@ -13,7 +13,7 @@ export interface IngestBudget {
   readonly inFlight: number;
 }
 
-export const DEFAULT_INGEST_BUDGET_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_INGEST_BUDGET_BYTES = 2 * 1024 * 1024;
 
 export function createIngestBudget(budgetBytes: number = DEFAULT_INGEST_BUDGET_BYTES): IngestBudget {
   let inFlight = 0;
