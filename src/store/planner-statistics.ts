@@ -25,22 +25,25 @@ export function createPlannerStatistics(db: Db): PlannerStatistics {
   let sinceAnalysis = 0;
   let analysedRows: number | undefined;
   let running = false;
+  const tuples = async () => {
+    // reltuples is -1 for a table never analysed (PostgreSQL 14+).
+    const rows = await db.query<{ tuples: number }>("SELECT reltuples::float8 AS tuples FROM pg_class WHERE relname = 'object_versions'");
+    return Math.max(0, Number(rows[0]?.tuples ?? 0));
+  };
   return {
     async rowsAdded(count) {
       sinceAnalysis += count;
       if (sinceAnalysis < MIN_NEW_ROWS || running) return;
-      if (analysedRows === undefined) {
-        // reltuples is -1 for a table never analysed (PostgreSQL 14+): analyse now.
-        const rows = await db.query<{ tuples: number }>("SELECT reltuples::float8 AS tuples FROM pg_class WHERE relname = 'object_versions'");
-        analysedRows = Math.max(0, Number(rows[0]?.tuples ?? 0));
-      }
-      if (sinceAnalysis < analysedRows * GROWTH) return;
       running = true;
       try {
+        analysedRows ??= await tuples();
+        if (sinceAnalysis < analysedRows * GROWTH) return;
         sinceAnalysis = 0;
         await db.exec('ANALYZE object_versions');
-        const rows = await db.query<{ tuples: number }>("SELECT reltuples::float8 AS tuples FROM pg_class WHERE relname = 'object_versions'");
-        analysedRows = Math.max(0, Number(rows[0]?.tuples ?? 0));
+        analysedRows = await tuples();
+      } catch {
+        // Only the plans suffer (autovacuum analyses too, on PostgreSQL): the rows are stored,
+        // and the request that stored them must not fail for this.
       } finally {
         running = false;
       }
