@@ -10,19 +10,8 @@
  * marking sees all of it (the policy-cost measurement compares those two).
  */
 import { RECIPIENTS_EXTENSION_ID } from '../src/policy/recipients.js';
+import { TLP_IDS } from '../src/policy/tlp.js';
 import { mulberry32 } from '../test/helpers/random.js';
-
-export const TLP_IDS = {
-  white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
-  clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
-  green1: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
-  green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',
-  amber1: 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
-  amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
-  amberStrict: 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',
-  red1: 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
-  red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1',
-} as const;
 
 export const RECIPIENTS_MARKING_ID = 'marking-definition--0b7c3f52-6f1e-4d8a-9c3b-2a1d4e5f6a7b';
 export const BENCH_IDENTITY_ID = 'identity--5d0e1f4a-8b7c-4e2d-9f3a-6c5b4a3d2e1f';

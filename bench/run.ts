@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { hashApiKey } from '../src/auth/api-keys.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { admin } from '../test/helpers/database.js';
 import { buildCorpus, SEE_ALL_PARTNER, type Corpus } from './corpus.js';
 import type { Credentials, LoadTask } from './load.js';
 
@@ -192,11 +193,20 @@ interface RawBaseline {
   readRowsPerSecond: number;
 }
 
-/** Inserts the corpus into a plain table; returns rows per second. */
-async function rawInsert(url: string, corpus: Corpus): Promise<number> {
+/** Runs fn on a connection of its own (the raw baseline talks to PostgreSQL without the server's code). */
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Inserts the corpus into a plain table; returns rows per second. */
+function rawInsert(url: string, corpus: Corpus): Promise<number> {
+  return withClient(url, async (client) => {
     await client.query('CREATE TABLE raw_baseline (seq bigint PRIMARY KEY, id text NOT NULL, raw text NOT NULL)');
     const batches = corpus.envelopes.map((e) => (JSON.parse(e) as { objects: Record<string, unknown>[] }).objects);
     let seq = 0;
@@ -210,16 +220,12 @@ async function rawInsert(url: string, corpus: Corpus): Promise<number> {
     const seconds = (performance.now() - started) / 1000;
     await client.query('VACUUM ANALYZE raw_baseline');
     return seq / seconds;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /** Reads the plain table back in keyset pages of 1,000, each joined into one string by PostgreSQL; rows per second. */
-async function rawRead(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+function rawRead(url: string): Promise<number> {
+  return withClient(url, async (client) => {
     const started = performance.now();
     let after = 0;
     let rows = 0;
@@ -235,9 +241,7 @@ async function rawRead(url: string): Promise<number> {
       after = Number(row.last);
     }
     return rows / ((performance.now() - started) / 1000);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -400,15 +404,6 @@ function table(pgRun: (Measured & { raw: RawBaseline }) | undefined, liteRun: Me
 
 // ---------------------------------------------------------------------------
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function commitOf(): string | undefined {
   try {
@@ -418,19 +413,15 @@ function commitOf(): string | undefined {
   }
 }
 
-async function databaseSettings(url: string): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+function databaseSettings(url: string): Promise<Record<string, string>> {
+  return withClient(url, async (client) => {
     const settings: Record<string, string> = {};
     for (const name of ['server_version', 'shared_buffers', 'work_mem', 'synchronous_commit', 'max_connections']) {
       const res = await client.query<Record<string, string>>(`SHOW ${name}`);
       settings[name] = Object.values(res.rows[0] ?? {})[0] ?? '';
     }
     return settings;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 async function main(): Promise<void> {
@@ -444,7 +435,7 @@ async function main(): Promise<void> {
     const corpus = buildCorpus(options.objects, options.envelope, options.seed);
     const files = writeEnvelopes(corpus);
     const dbName = `taxii_bench_${Date.now()}`;
-    await adminQuery(options.databaseUrl, `CREATE DATABASE ${dbName}`);
+    await admin(options.databaseUrl, `CREATE DATABASE ${dbName}`);
     const url = new URL(options.databaseUrl);
     url.pathname = `/${dbName}`;
     try {
@@ -454,7 +445,7 @@ async function main(): Promise<void> {
       try {
         const settle = async () => {
           log('VACUUM ANALYZE object_versions');
-          await adminQuery(url.toString(), 'VACUUM ANALYZE object_versions');
+          await admin(url.toString(), 'VACUUM ANALYZE object_versions');
         };
         const measured = await measure(server, corpus, files, options.seconds, settle, () => rawRead(url.toString()));
         pgRun = { ...measured, raw: { insertRowsPerSecond, readRowsPerSecond: measured.rawReadRowsPerSecond ?? 0 } };
@@ -463,7 +454,7 @@ async function main(): Promise<void> {
       }
     } finally {
       if (options.keepDatabase) log(`kept database ${url.toString()}`);
-      else await adminQuery(options.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      else await admin(options.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
       for (const f of files) rmSync(f);
     }
   }

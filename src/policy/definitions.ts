@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PROJECT_IDENTITY, RECIPIENTS_EXTENSION_DEFINITION } from './recipients.js';
-import { TLP_MARKINGS, nameOf } from './tlp.js';
+import { TLP1_IDS, TLP_MARKINGS, nameOf } from './tlp.js';
 
 export const DEFINITIONS_ALIAS = 'stix-definitions';
 export const DEFINITIONS_SUBMITTER = 'taxii-exchange';
@@ -18,13 +18,6 @@ export function definitionsCollectionId(rootId: string): string {
   const variant = ((parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
-
-const TLP1_IDS = new Set([
-  'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
-  'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
-  'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
-  'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
-]);
 
 /** The published body of a TLP marking-definition id (tlp.md §2, §3). */
 export function tlpMarking(id: string): Record<string, unknown> {

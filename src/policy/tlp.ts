@@ -18,17 +18,33 @@ export function nameOf(level: TlpLevel): TlpName {
   return TLP_LEVELS[level];
 }
 
-/** marking-definition id → level, TLP 1.0 and 2.0 (tlp.md §5 table). */
+/** The published marking-definition ids of TLP 1.0 and 2.0 (tlp.md §5 table). */
+export const TLP_IDS = {
+  white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9', // TLP 1.0
+  clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487', // TLP 2.0
+  green1: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da', // TLP 1.0
+  green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb', // TLP 2.0
+  amber1: 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82', // TLP 1.0
+  amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421', // TLP 2.0
+  amberStrict: 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003', // TLP 2.0
+  red1: 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed', // TLP 1.0
+  red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1', // TLP 2.0
+} as const;
+
+/** The TLP 1.0 ids among TLP_IDS. */
+export const TLP1_IDS: ReadonlySet<string> = new Set([TLP_IDS.white, TLP_IDS.green1, TLP_IDS.amber1, TLP_IDS.red1]);
+
+/** marking-definition id → level, TLP 1.0 and 2.0. */
 export const TLP_MARKINGS: ReadonlyMap<string, TlpLevel> = new Map<string, TlpLevel>([
-  ['marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9', 0], // TLP 1.0 WHITE
-  ['marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487', 0], // TLP 2.0 CLEAR
-  ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da', 1], // TLP 1.0 GREEN
-  ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb', 1], // TLP 2.0 GREEN
-  ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82', 2], // TLP 1.0 AMBER
-  ['marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421', 2], // TLP 2.0 AMBER
-  ['marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003', 3], // TLP 2.0 AMBER+STRICT
-  ['marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed', 4], // TLP 1.0 RED
-  ['marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1', 4], // TLP 2.0 RED
+  [TLP_IDS.white, 0],
+  [TLP_IDS.clear, 0],
+  [TLP_IDS.green1, 1],
+  [TLP_IDS.green, 1],
+  [TLP_IDS.amber1, 2],
+  [TLP_IDS.amber, 2],
+  [TLP_IDS.amberStrict, 3],
+  [TLP_IDS.red1, 4],
+  [TLP_IDS.red, 4],
 ]);
 
 /** LR1: the most restrictive TLP among the ids; undefined when none is a TLP marking. */

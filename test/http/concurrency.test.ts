@@ -12,7 +12,7 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { C_RW, TAXII, createTestApp, type Status, type StatusDetail } from '../helpers/app.js';
+import { C_RW, TAXII, createTestApp, type Status } from '../helpers/app.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { mulberry32 } from '../helpers/random.js';
 

@@ -19,7 +19,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { applyConfig } from '../../src/store/config-sync.js';
 import { createStore } from '../../src/store/index.js';
 import { getOrCreateSecret } from '../../src/store/secrets.js';
-import { TAXII, type Status, type StatusDetail } from '../helpers/app.js';
+import { TAXII, type Status } from '../helpers/app.js';
 import { openTestDb } from '../helpers/database.js';
 import { EXPECTED_REJECTIONS, expectedRejection } from '../helpers/expected-rejections.js';
 import { listJsonFiles } from '../helpers/expected-rejections.js';

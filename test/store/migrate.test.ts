@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { MIGRATIONS_DIR } from '../../src/paths.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { migrate, readMigrations, type Migration } from '../../src/store/migrate.js';
