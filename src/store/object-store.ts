@@ -111,8 +111,26 @@ class SqlWhere {
   }
 }
 
+/**
+ * Which stored copies of one version a statement selects: reads serve the earliest
+ * copy the reader may see; deletes and existence checks take every visible copy.
+ */
+type Copies = 'earliest' | 'all';
+
+/**
+ * A version stored more than once (see add) is served once: as the earliest copy the reader
+ * may see, which is what a server that had received only the copies this reader may see would
+ * hold. True when row `t` is that copy, or the only one.
+ */
+function earliestCopySql(w: SqlWhere, access: ReadAccess, t: string): string {
+  const d = `${t}_copy`;
+  return `(NOT ${t}.has_twin OR NOT EXISTS (SELECT 1 FROM object_versions ${d}
+    WHERE ${d}.collection_id = ${t}.collection_id AND ${d}.object_id = ${t}.object_id AND ${d}.version_key = ${t}.version_key
+      AND ${d}.date_added < ${t}.date_added ${access === null ? '' : `AND ${visibleSql(w, access, d)}`}))`;
+}
+
 /** The WHERE clause shared by every read (taxii-2.1.md §7.4 order of evaluation) over alias `v`. */
-function whereFor(collectionId: string, filter: ObjectFilter, bound: number, access: ReadAccess, objectId?: string): SqlWhere {
+function whereFor(collectionId: string, filter: ObjectFilter, bound: number, access: ReadAccess, objectId?: string, copies: Copies = 'earliest'): SqlWhere {
   const w = new SqlWhere();
   w.add(`v.collection_id = ${w.param(collectionId)}::uuid`);
   if (bound >= 0) w.add(`v.date_added > ${w.param(String(bound))}::bigint`);
@@ -121,6 +139,7 @@ function whereFor(collectionId: string, filter: ObjectFilter, bound: number, acc
   if (filter.types !== undefined) w.add(`v.object_type = ANY(${w.param(filter.types)}::text[])`);
   if (filter.specVersions !== undefined) w.add(`v.spec_version = ANY(${w.param(filter.specVersions)}::text[])`);
   if (access !== null) w.add(visibleSql(w, access, 'v'));
+  if (copies === 'earliest') w.add(earliestCopySql(w, access, 'v'));
   const sel = filter.versions;
   if (!sel.all) {
     const any: string[] = [];
@@ -130,7 +149,7 @@ function whereFor(collectionId: string, filter: ObjectFilter, bound: number, acc
       const extreme = (cmp: '<' | '>') => `NOT EXISTS (SELECT 1 FROM object_versions e
         WHERE e.collection_id = v.collection_id AND e.object_id = v.object_id AND e.version_key ${cmp} v.version_key
           ${after === undefined ? '' : `AND e.date_added > ${after}::bigint`}
-          ${access === null ? '' : `AND ${visibleSql(w, access, 'e')}`})`;
+          ${access === null ? '' : `AND ${visibleSql(w, access, 'e')}`} AND ${earliestCopySql(w, access, 'e')})`;
       // The maintained flags answer the common case without a subquery: the last version of all
       // is also the last among those visible and added after any point (is_last implies extreme).
       const flagged = (flag: string, cmp: '<' | '>') =>
@@ -175,6 +194,8 @@ interface NewRow {
   refs: readonly string[] | null;
   first: boolean;
   last: boolean;
+  /** Another copy of this version is stored, hidden from the submitter. */
+  twin: boolean;
 }
 
 /**
@@ -194,8 +215,8 @@ interface ExistingRow {
   raw: string | null;
   is_first: boolean;
   is_last: boolean;
-  /** Whether the submitting partner may see this row (always true without access). */
-  visible: boolean;
+  /** Whether the submitting partner may see this row (always true without access); only for rows with raw. */
+  visible: boolean | null;
 }
 
 async function refreshFlags(tx: Queryable, collectionId: string, objectIds: readonly string[]): Promise<void> {
@@ -234,20 +255,28 @@ export function createObjectStore(db: Db): ObjectStore {
         params.param(ids);
         params.param(incomingKeys);
         params.param(unversioned);
-        const visible = access === null ? 'true' : visibleSql(params, access, 'v', false);
-        // The stored text comes along only where an incoming object may repeat it. The ids are
-        // joined, not listed in `= ANY(...)`: the planner estimates a listed array element by
-        // element, and planning that for 1,000 ids took 20 ms, more than running it.
+        // The same rule as reads, derived leakage included: what the submitter may not read is,
+        // for this write, not there.
+        const visible = access === null ? 'true' : visibleSql(params, access, 'v');
+        // The stored text (and its visibility) comes along only where an incoming object may
+        // repeat it. The ids are joined, not listed in `= ANY(...)`: the planner estimates a
+        // listed array element by element, and planning that for 1,000 ids took 20 ms, more
+        // than running it.
         const existing = await tx.query<ExistingRow>(
-          `SELECT v.object_id, v.version_key, v.version, v.is_first, v.is_last, ${visible} AS visible,
-             CASE WHEN v.version_key = ANY($3::text[]) OR v.object_id = ANY($4::text[]) THEN v.raw END AS raw
-           FROM unnest($2::text[]) AS i(id) JOIN object_versions v ON v.collection_id = $1::uuid AND v.object_id = i.id`,
+          `SELECT v.object_id, v.version_key, v.version, v.is_first, v.is_last, c.raw, c.visible
+           FROM unnest($2::text[]) AS i(id) JOIN object_versions v ON v.collection_id = $1::uuid AND v.object_id = i.id
+           LEFT JOIN LATERAL (SELECT v.raw, ${visible} AS visible
+                              WHERE v.version_key = ANY($3::text[]) OR v.object_id = ANY($4::text[])) c ON true
+           ORDER BY v.date_added`,
           params.params,
         );
-        // Known versions: by id + version key for versioned objects, by id alone for unversioned ones.
-        // An unversioned object (an SCO, whose id anyone can compute) is matched only against what
-        // the submitter may see, so a re-post never reveals a hidden one: it becomes a version of its own.
+        // Known versions: by id + version key for versioned objects, by id alone for unversioned
+        // ones; the earliest copy the submitter may see. A stored version hidden from the submitter
+        // is not known: a re-post must not reveal it (issue 4). A versioned re-post is stored as a
+        // copy of its own (a twin, which reads tell apart); an unversioned one (an SCO, whose id
+        // anyone can compute) becomes a version of its own.
         const known = new Map<string, { raw: string; version: string }>();
+        const hidden = new Set<string>();
         // Version-key range per object over stored and new versions: the is_first/is_last flags of new rows.
         const range = new Map<string, { min: string; max: string }>();
         const widen = (id: string, key: string) => {
@@ -259,8 +288,13 @@ export function createObjectStore(db: Db): ObjectStore {
         for (const row of existing) {
           widen(row.object_id, row.version_key);
           if (row.raw === null) continue;
-          known.set(`${row.object_id}\u0000${row.version_key}`, { raw: row.raw, version: row.version });
-          if (row.visible) known.set(row.object_id, { raw: row.raw, version: row.version });
+          const copyKey = `${row.object_id}\u0000${row.version_key}`;
+          if (row.visible !== true) {
+            hidden.add(copyKey);
+            continue;
+          }
+          if (!known.has(copyKey)) known.set(copyKey, { raw: row.raw, version: row.version });
+          if (!known.has(row.object_id)) known.set(row.object_id, { raw: row.raw, version: row.version });
         }
 
         const outcomes: WriteOutcome[] = [];
@@ -295,6 +329,7 @@ export function createObjectStore(db: Db): ObjectStore {
             id: o.id, type: o.type, version, key: vKey, spec: o.specVersion, added: dateAdded, raw: o.raw,
             tlp: f.tlpLevel, granular: f.granularLevel, granular_required: f.granularRequiredLevel,
             partners: f.recipientPartners, communities: f.recipientCommunities, refs: f.refs, first: false, last: false,
+            twin: hidden.has(key),
           });
           if (f.definesRecipients !== null) newMarkings.push([o.id, f.definesRecipients]);
         }
@@ -310,14 +345,23 @@ export function createObjectStore(db: Db): ObjectStore {
         await tx.query(
           `INSERT INTO object_versions (collection_id, object_id, object_type, version, version_key, spec_version,
              date_added, is_first, is_last, submitted_by, raw, tlp_level, granular_level,
-             granular_required_level, recipient_partners, recipient_communities, refs)
+             granular_required_level, recipient_partners, recipient_communities, refs, has_twin)
            SELECT $1::uuid, u.id, u.type, u.version, u.key, u.spec, u.added, u.first, u.last, $2, u.raw,
-             u.tlp, u.granular, u.granular_required, u.partners, u.communities, u.refs
+             u.tlp, u.granular, u.granular_required, u.partners, u.communities, u.refs, u.twin
            FROM json_to_recordset($3::json) AS u(id text, type text, version text, key text, spec text, added bigint,
              raw text, tlp smallint, granular smallint, granular_required smallint,
-             partners text[], communities text[], refs text[], first boolean, last boolean)`,
+             partners text[], communities text[], refs text[], first boolean, last boolean, twin boolean)`,
           [collectionId, submittedBy, JSON.stringify(rows)],
         );
+        const twins = rows.filter((row) => row.twin);
+        if (twins.length > 0) {
+          await tx.query(
+            `UPDATE object_versions o SET has_twin = true
+             FROM unnest($2::text[], $3::text[]) AS u(id, key)
+             WHERE o.collection_id = $1::uuid AND o.object_id = u.id AND o.version_key = u.key AND NOT o.has_twin`,
+            [collectionId, twins.map((r) => r.id), twins.map((r) => r.key)],
+          );
+        }
         for (const [id, r] of newMarkings) {
           await tx.query(
             'INSERT INTO recipient_markings (marking_id, partners, communities) VALUES ($1, $2::text[], $3::text[]) ON CONFLICT DO NOTHING',
@@ -435,7 +479,7 @@ export function createObjectStore(db: Db): ObjectStore {
     },
 
     async exists(collectionId, objectId, access) {
-      const w = whereFor(collectionId, { versions: { all: true } }, -1, access, objectId);
+      const w = whereFor(collectionId, { versions: { all: true } }, -1, access, objectId, 'all');
       const rows = await db.query(`SELECT 1 FROM object_versions v WHERE ${w} LIMIT 1`, w.params, PREPARED);
       return rows.length > 0;
     },
@@ -443,7 +487,8 @@ export function createObjectStore(db: Db): ObjectStore {
     async remove(collectionId, objectId, filter, access) {
       return db.transaction(async (tx) => {
         await tx.query('SELECT 1 FROM collections WHERE id = $1::uuid FOR UPDATE', [collectionId]);
-        const w = whereFor(collectionId, filter, -1, access, objectId);
+        // Every copy the reader may see: deleting only the earliest would bring the next one back.
+        const w = whereFor(collectionId, filter, -1, access, objectId, 'all');
         const deleted = await tx.query(`DELETE FROM object_versions v WHERE ${w} RETURNING 1`, w.params);
         if (deleted.length > 0) await refreshFlags(tx, collectionId, [objectId]);
         return deleted.length;

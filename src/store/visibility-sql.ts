@@ -6,7 +6,16 @@ import type { ReadPolicy, Reader } from '../policy/visibility.js';
 import type { SqlParam } from './db.js';
 
 /** Who reads with which policy; null reads without any policy (administration and tests only). */
-export type ReadAccess = { readonly reader: Reader; readonly policy: ReadPolicy & { readonly hideDangling: boolean } } | null;
+export type ReadAccess = {
+  readonly reader: Reader;
+  readonly policy: ReadPolicy & { readonly hideDangling: boolean };
+  /**
+   * The partner holds no read grant on the collection, only a write grant: it sees what it
+   * submitted and nothing else. Writes look up re-posts with it, so a post never reveals
+   * what a collection holds to a partner that may not read it.
+   */
+  readonly ownOnly?: boolean;
+} | null;
 
 export interface Params {
   param(value: SqlParam): string;
@@ -16,6 +25,7 @@ export interface Params {
 export function visibleSql(w: Params, access: NonNullable<ReadAccess>, t: string, withDangling = true): string {
   const { reader, policy } = access;
   const p = w.param(reader.partnerId);
+  if (access.ownOnly === true) return `(${t}.submitted_by = ${p})`;
   const clearance = w.param(reader.clearance);
   const communities = w.param(reader.communities);
   const level = `coalesce(${t}.tlp_level, ${w.param(policy.defaultTlp)}::smallint)`;

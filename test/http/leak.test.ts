@@ -358,14 +358,39 @@ function generateWorld(seed: number): World {
   const inOrder = new Map(drafts.map((d) => [d.id, rng.chance(0.7)]));
   const positions = new Map<string, number[]>();
   slots.forEach((s, n) => positions.set(s.d.id, [...(positions.get(s.d.id) ?? []), n]));
-  const objectPosts: Post[] = new Array<Post>(slots.length);
+  const firstPosts: Post[] = new Array<Post>(slots.length);
   for (const d of drafts) {
     const at = positions.get(d.id) ?? [];
     const order = inOrder.get(d.id) === true ? d.versions : rng.shuffle(d.versions);
     at.forEach((p, k) => {
-      objectPosts[p] = order[k] as Post;
+      firstPosts[p] = order[k] as Post;
     });
   }
+  // Re-posts: a writer posts a version already posted (same id and modified) later on, as it
+  // is or with other content, sometimes under other markings. Whether it is a duplicate, a
+  // conflict or a copy of its own depends on what that writer may see at the time.
+  const placed = firstPosts.map((post, i) => ({ post, at: i }));
+  firstPosts.forEach((original, i) => {
+    if (!rng.chance(0.15)) return;
+    const c = original.collection;
+    const by = rng.pick(writersOf(c));
+    const v = original.version;
+    let version: Version = { ...v, submittedBy: by };
+    if (rng.chance(0.4)) {
+      const body: Obj = { ...v.body, description: `${String(v.body['description'])}, as ${by} tells it` };
+      version = { ...version, body };
+      if (rng.chance(0.5)) {
+        const m = markings(by, c);
+        delete body['object_marking_refs'];
+        delete body['granular_markings'];
+        if (m.refs.length > 0) body['object_marking_refs'] = m.refs;
+        if (m.granular !== undefined) body['granular_markings'] = [{ selectors: ['description'], marking_ref: m.granular[0] }];
+        version = { ...version, tlp: m.tlp, recipients: m.recipients, granular: m.granular?.[1] ?? null };
+      }
+    }
+    placed.push({ post: { collection: c, partner: by, version }, at: i + 0.5 + rng.next() * (firstPosts.length - i) });
+  });
+  const objectPosts = placed.sort((a, b) => a.at - b.at).map((p) => p.post);
 
   const config: Obj = {
     server: { title: 'leak test', default_api_root: ROOT, page_size: { default: DEFAULT_PAGE, max: 50 }, credential_cache_seconds: 60 },
@@ -480,7 +505,33 @@ async function runRound(t: Test, seed: number): Promise<void> {
   const started = Date.now();
   let requests = 0;
 
-  // ---- posting
+  // ---- posting, with what each post must answer: a server holding only what the poster may
+  // see (its own posts, and, with a read grant, what its clearance allows) answers "added" for
+  // a version not there, "already present" for a repeat, and a failure for other content.
+  type Outcome = 'added' | 'duplicate' | 'conflict';
+  const partnerById = new Map(world.partners.map((p) => [p.id, p]));
+  const storedSoFar = new Map<string, Version[]>(world.collections.map((c) => [c.id, []]));
+  const tally: Record<Outcome, number> = { added: 0, duplicate: 0, conflict: 0 };
+  const expectOutcomes = (batch: readonly Post[]): Outcome[] => {
+    const head = batch[0] as Post;
+    const c = head.collection;
+    const poster = partnerById.get(head.partner) as Partner;
+    const before = [...(storedSoFar.get(c.id) ?? [])];
+    const rowsOf = (id: string) => before.filter((v) => v.objectId === id);
+    const seesBefore = (v: Version) => v.submittedBy === poster.id || (c.readers.has(poster.id) && mayRead(poster, c, v, rowsOf));
+    const added: Version[] = [];
+    const outcomes = batch.map((p): Outcome => {
+      const v = p.version;
+      const same = (x: Version) => x.objectId === v.objectId && Date.parse(x.version) === Date.parse(v.version);
+      const first = before.find((x) => same(x) && seesBefore(x)) ?? added.find(same);
+      if (first !== undefined) return isDeepStrictEqual(first.body, v.body) ? 'duplicate' : 'conflict';
+      added.push(v);
+      storedSoFar.get(c.id)?.push(v);
+      return 'added';
+    });
+    for (const o of outcomes) tally[o]++;
+    return outcomes;
+  };
   const postAll = async (posts: readonly Post[]) => {
     let n = 0;
     while (n < posts.length) {
@@ -489,30 +540,41 @@ async function runRound(t: Test, seed: number): Promise<void> {
       const size = 1 + rng.int(4);
       while (end < posts.length && end - n < size && posts[end]?.collection === head.collection && posts[end]?.partner === head.partner) end++;
       const batch = posts.slice(n, end);
+      const expected = expectOutcomes(batch);
       const res = await ctx.post(head.partner, head.collection.path, batch.map((p) => p.version.body));
-      const status = res.statusCode === 202 ? (res.json() as { success_count: number; failures?: unknown[] }) : undefined;
-      if (status === undefined || status.success_count !== batch.length) {
-        throw new Error(`seed ${seed}: setup POST by ${head.partner} to ${head.collection.id} failed: ${res.statusCode} ${res.body}`);
-      }
+      if (res.statusCode !== 202) throw new Error(`seed ${seed}: setup POST by ${head.partner} to ${head.collection.id} failed: ${res.statusCode} ${res.body}`);
+      type Detail = { id: string; version: string; message?: string };
+      const status = res.json() as { successes?: Detail[]; failures?: Detail[] };
+      const told = (d: Detail, ok: boolean): string =>
+        `${d.id} ${d.version} ${ok ? (/already present/.test(d.message ?? '') ? 'duplicate' : 'added') : /already stored with different content/.test(d.message ?? '') ? 'conflict' : `refused: ${d.message ?? ''}`}`;
+      const got = [...(status.successes ?? []).map((d) => told(d, true)), ...(status.failures ?? []).map((d) => told(d, false))].sort();
+      const want = batch.map((p, i) => `${p.version.objectId} ${p.version.version} ${expected[i] as Outcome}`).sort();
+      findings.ok(same(got, want), () => `POST by ${head.partner} to ${head.collection.id}: status\n    got  ${got.join('\n         ')}\n    want ${want.join('\n         ')}`);
       n = end;
     }
   };
   await postAll(world.markingPosts);
   await postAll(world.objectPosts);
+  const keysPosted = new Set(world.objectPosts.map((p) => `${p.collection.id} ${keyOf(p.version.objectId, p.version.version)}`)).size;
+  const reposts = `${world.objectPosts.length - keysPosted} re-posts: ${tally.duplicate} duplicates, ${tally.conflict} conflicts, ` +
+    `${tally.added - world.markingPosts.length - keysPosted} stored as the poster's own copy`;
 
-  // ---- the stored rows, with date_added from an administrative manifest read
-  const facts = new Map<string, Version>();
-  for (const p of [...world.markingPosts, ...world.objectPosts]) facts.set(`${p.collection.id} ${keyOf(p.version.objectId, p.version.version)}`, p.version);
+  // ---- the stored rows (every copy), with date_added, read from the table: they must be the posts answered "added", in order
   const rowsByCollection = new Map<string, Row[]>();
   for (const c of world.collections) {
-    const page = await ctx.store.objects.listManifest(c.id, { filter: { versions: { all: true } }, limit: 100000 }, null);
-    const rows: Row[] = page.items.map((m) => {
-      const f = facts.get(`${c.id} ${keyOf(m.id, m.version)}`);
-      if (f === undefined) throw new Error(`seed ${seed}: stored row ${m.id} ${m.version} was never posted to ${c.id}`);
-      return { ...f, dateAdded: m.dateAdded, key: keyOf(m.id, m.version) };
+    const tableRows = await ctx.testDb.db.query<{ object_id: string; version: string; submitted_by: string; date_added: unknown; raw: string }>(
+      'SELECT object_id, version, submitted_by, date_added, raw FROM object_versions WHERE collection_id = $1::uuid ORDER BY date_added',
+      [c.id],
+    );
+    const expected = storedSoFar.get(c.id) ?? [];
+    const rows: Row[] = tableRows.map((m, i) => {
+      const f = expected[i];
+      if (f === undefined || f.objectId !== m.object_id || f.version !== m.version || f.submittedBy !== m.submitted_by || !isDeepStrictEqual(JSON.parse(m.raw), f.body)) {
+        throw new Error(`seed ${seed}: stored row ${i} of ${c.id} is ${m.object_id} ${m.version} by ${m.submitted_by}; expected ${f === undefined ? 'none' : `${f.objectId} ${f.version} by ${f.submittedBy}`}`);
+      }
+      return { ...f, dateAdded: Number(m.date_added), key: keyOf(m.object_id, m.version) };
     });
-    const posted = [...facts.values()].filter((f) => f.collection === c.id).length;
-    if (rows.length !== posted) throw new Error(`seed ${seed}: ${c.id} holds ${rows.length} versions, ${posted} were posted`);
+    if (rows.length !== expected.length) throw new Error(`seed ${seed}: ${c.id} holds ${rows.length} versions, ${expected.length} were added`);
     rowsByCollection.set(c.id, rows);
   }
   // The read-only STIX definitions collection every API root serves to whoever holds a grant in it.
@@ -543,7 +605,7 @@ async function runRound(t: Test, seed: number): Promise<void> {
   findings.ok(stored.items.length > 0, () => `the definitions collection ${definitions.id} is empty`);
   const collections = [...world.collections, definitions];
 
-  t.comment(`seed ${seed}: world\n${world.description}\nversions per collection: ${world.collections.map((c) => rowsByCollection.get(c.id)?.length ?? 0).join(', ')}`);
+  t.comment(`seed ${seed}: world\n${world.description}\nstored versions per collection: ${world.collections.map((c) => rowsByCollection.get(c.id)?.length ?? 0).join(', ')}; ${reposts}`);
 
   const describeRow = (r: Version, c: Collection) =>
     `${r.objectId} v${r.version} (${r.type}, by ${r.submittedBy}, tlp ${r.tlp === null ? `unmarked→${LEVEL_NAMES[c.defaultTlp]}` : LEVEL_NAMES[r.tlp]}, ` +
@@ -573,10 +635,19 @@ async function runRound(t: Test, seed: number): Promise<void> {
       const byId = new Map<string, Row[]>();
       for (const r of rows) byId.set(r.objectId, [...(byId.get(r.objectId) ?? []), r]);
       const rowsOf = (id: string) => byId.get(id) ?? [];
-      const byKey = new Map(rows.map((r) => [r.key, r]));
       const allIds = [...byId.keys()];
       const canRead = reader.status === 'active' && c.readers.has(reader.id);
-      const visible = canRead ? rows.filter((r) => mayRead(reader, c, r, rowsOf)) : [];
+      // A version stored more than once (re-posted by a partner that could not see it) is served
+      // once, as the earliest copy the reader may see: what a server that had received only
+      // those copies would hold.
+      const visible: Row[] = [];
+      const byKey = new Map<string, Row>();
+      for (const r of canRead ? rows.filter((r) => mayRead(reader, c, r, rowsOf)) : []) {
+        if (byKey.has(r.key)) continue;
+        byKey.set(r.key, r);
+        visible.push(r);
+      }
+      for (const r of rows) if (!byKey.has(r.key)) byKey.set(r.key, r);
       const visibleKeys = new Set(visible.map((r) => r.key));
       const visibleIds = new Set(visible.map((r) => r.objectId));
       const hiddenIds = allIds.filter((id) => !visibleIds.has(id));

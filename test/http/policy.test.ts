@@ -59,6 +59,7 @@ const C = {
   danglingOff: 'a0000000-0000-4000-8000-000000000007',
   paging: 'a0000000-0000-4000-8000-000000000008',
   deletes: 'a0000000-0000-4000-8000-000000000009',
+  writeOnly: 'a0000000-0000-4000-8000-000000000010',
 } as const;
 const path = (c: string) => `/alliance/collections/${c}/`;
 const all = [{ group: 'everyone', read: true, write: true }];
@@ -82,6 +83,7 @@ function configJson(clearanceOverride: Record<string, string> = {}, collectionOv
         coll(C.danglingOff, 'dangling-off', { hide_dangling_relationships: false }),
         coll(C.paging, 'paging', {}),
         coll(C.deletes, 'deletes', {}),
+        coll(C.writeOnly, 'write-only', { grants: [{ partner: 'noid-p', read: true, write: true }, { partner: 'green-p', read: false, write: true }] }),
       ],
     }],
     groups: [{ id: 'everyone', members: NAMES }],
@@ -580,4 +582,75 @@ t.test('issue "status resources ... exactly the answers it would get if the obje
   t.not(status.successes?.[0]?.version, hiddenVersion, 'nor its version (an SCO version is its date_added, TR10)');
   const mine = await get('green-p', `${path(C.restricted)}objects/${id(sco)}/`);
   t.equal(mine.statusCode, 200, 'what green-p was told it stored, it can read back (its own submission)');
+});
+
+t.test('issue "status resources ... exactly the answers it would get if the object did not exist": re-posting a versioned object hidden from the poster stores the poster\'s own copy', async (t) => {
+  const base = path(C.restricted);
+  const original = marked(TLP.amber); // noid-p's AMBER indicator: hidden from green-p and clear-p
+  await postAll(t, 'noid-p', C.restricted, [original]);
+  await assertInvisible(t, 'green-p', C.restricted, id(original), 'AMBER indicator');
+  const version = original['modified'] as string;
+  const body = (res: LightMyRequestResponse) => (res.json() as { objects?: Obj[] }).objects ?? [];
+
+  // green-p posts the same version: the answer is that of a collection without it.
+  const same = await post(t, 'green-p', C.restricted, [original]);
+  t.strictSame(same.successes, [{ id: id(original), version }], 'stored, with no "already present" that would reveal the hidden version');
+  const mine = await get('green-p', `${base}objects/${id(original)}/`);
+  t.strictSame(body(mine), [original], 'green-p reads back its own copy');
+  const again = await post(t, 'green-p', C.restricted, [original]);
+  t.match(again.successes?.[0]?.message ?? '', /already present/, 'its own copy is a duplicate for it');
+
+  // clear-p posts other content under the same id and modified: no conflict, since it cannot see either copy.
+  const changed = { ...original, name: 'clear-p says otherwise', object_marking_refs: [TLP.clear] };
+  const other = await post(t, 'clear-p', C.restricted, [changed]);
+  t.strictSame(other.successes, [{ id: id(original), version }], 'stored: not a conflict with versions it cannot see');
+  t.strictSame(body(await get('clear-p', `${base}objects/${id(original)}/`)), [changed], 'clear-p reads its own content');
+  const conflict = await post(t, 'clear-p', C.restricted, [{ ...changed, name: 'third text' }]);
+  t.match(conflict.failures?.[0]?.message ?? '', /already stored with different content/, 'a conflict with its own copy is one');
+
+  // A reader who sees every copy gets the version once: the earliest copy, as if the later posts had been re-posts.
+  for (const reader of ['amber-p', 'noid-p']) {
+    t.strictSame(body(await get(reader, `${base}objects/${id(original)}/`)), [original], `${reader}: one object, the first copy`);
+    t.strictSame(body(await get(reader, `${base}objects/${id(original)}/?match[version]=all`)), [original], `${reader}: one version`);
+    t.strictSame((await get(reader, `${base}objects/${id(original)}/versions/`)).json().versions, [version], `${reader}: versions lists it once`);
+    t.strictSame(manifestVersions(await get(reader, `${base}manifest/?match[id]=${id(original)}&match[version]=all`)), [version], `${reader}: one manifest record`);
+    t.equal(objectIds(await get(reader, `${base}objects/?match[version]=all`)).filter((x) => x === id(original)).length, 1, `${reader}: once in the collection listing`);
+  }
+  // green-p sees its own copy and clear-p's CLEAR one: the earlier of the two, its own.
+  t.strictSame(body(await get('green-p', `${base}objects/${id(original)}/`)), [original], 'green-p: its own copy, the earliest it may see');
+
+  // A delete removes every copy the caller may see, and no other.
+  t.equal((await del('green-p', `${base}objects/${id(original)}/`)).statusCode, 200, 'green-p deletes');
+  await assertInvisible(t, 'green-p', C.restricted, id(original), 'after its delete');
+  await assertInvisible(t, 'clear-p', C.restricted, id(original), 'clear-p\'s copy was visible to green-p, so it went too');
+  t.strictSame(body(await get('amber-p', `${base}objects/${id(original)}/`)), [original], 'noid-p\'s copy, hidden from green-p, stays');
+});
+
+t.test('LR5 and re-posts: re-posting a relationship hidden because it names a hidden object reveals nothing', async (t) => {
+  const rm = recipientsMarking({ partners: ['red-a'] });
+  const hidden = malware({ object_marking_refs: [TLP.red, id(rm)] });
+  const source = marked(TLP.green);
+  const rel = {
+    type: 'relationship', spec_version: '2.1', id: `relationship--${randomUUID()}`, created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z',
+    relationship_type: 'indicates', source_ref: id(source), target_ref: id(hidden), object_marking_refs: [TLP.green],
+  };
+  await postAll(t, 'noid-p', C.restricted, [rm, hidden, source, rel]);
+  await assertInvisible(t, 'green-p', C.restricted, id(rel), 'relationship to a hidden malware');
+  const status = await post(t, 'green-p', C.restricted, [rel]);
+  t.strictSame(status.successes, [{ id: id(rel), version: rel.modified }], 'stored as green-p\'s own, not "already present"');
+  await assertVisible(t, 'green-p', C.restricted, id(rel), 'its own copy');
+  t.strictSame((await get('red-a', `${path(C.restricted)}objects/${id(rel)}/versions/`)).json().versions, [rel.modified], 'a reader who sees both: one version');
+});
+
+t.test('a partner with a write grant and no read grant learns nothing from its posts: every version but its own is not there for it', async (t) => {
+  const shared = marked(TLP.clear); // CLEAR: green-p's clearance would allow it, its grant does not
+  await postAll(t, 'noid-p', C.writeOnly, [shared]);
+  t.equal((await get('green-p', `${path(C.writeOnly)}objects/${id(shared)}/`)).statusCode, 403, 'green-p may not read the collection');
+  const status = await post(t, 'green-p', C.writeOnly, [shared, { ...marked(TLP.clear), id: id(shared), name: 'other text' }]);
+  t.strictSame(status.successes, [{ id: id(shared), version: shared['modified'] }], 'stored as its own: not "already present"');
+  t.match(status.failures?.[0]?.message ?? '', /already stored with different content/, 'the conflict is with its own copy, earlier in the same envelope');
+  const again = await post(t, 'green-p', C.writeOnly, [shared]);
+  t.match(again.successes?.[0]?.message ?? '', /already present/, 'its own copy is a duplicate for it');
+  const readBack = await get('noid-p', `${path(C.writeOnly)}objects/${id(shared)}/?match[version]=all`);
+  t.strictSame(objectIds(readBack), [id(shared)], 'a reader of the collection gets the version once');
 });

@@ -603,6 +603,52 @@ t.test('remove: version filters, returns the number deleted', async (t) => {
   t.equal(await countRows(C_DEL), 0);
 });
 
+t.test('add/reads/remove: a version re-posted by a partner that cannot see it is stored as its own copy, served once (issue 4)', async (t) => {
+  // Policy: default AMBER; amber is cleared for it, green is not.
+  const policy = { defaultTlp: 2, granular: 'withhold', hideDangling: true } as const;
+  const reader = (partnerId: string, clearance: 0 | 1 | 2) => ({ reader: { partnerId, clearance, communities: [] }, policy });
+  const amber = reader('amber', 2);
+  const green = reader('green', 1);
+  const id = newId('indicator');
+  const original = stix('indicator', id, V1, '2.1', { name: 'first' });
+  const green1 = { ...stix('indicator', id, V1, '2.1', { name: 'green copy', object_marking_refs: ['x'] }), facts: { ...UNMARKED, tlpLevel: 1 as const } };
+  const copies = async () =>
+    db.query<{ submitted_by: string; has_twin: boolean; is_first: boolean; is_last: boolean }>(
+      'SELECT submitted_by, has_twin, is_first, is_last FROM object_versions WHERE collection_id = $1::uuid AND object_id = $2 ORDER BY date_added',
+      [C_DEL, id],
+    );
+
+  t.same(kinds(await stored.add(C_DEL, 'amber', [original], amber)), ['added']);
+  t.same(kinds(await stored.add(C_DEL, 'green', [green1], green)), ['added'], 'the AMBER version is not there for green: no conflict');
+  t.same((await copies()).map((r) => [r.submitted_by, r.has_twin]), [['amber', true], ['green', true]], 'two copies, both marked');
+  t.same(kinds(await stored.add(C_DEL, 'green', [green1], green)), ['duplicate'], 'its own copy is a duplicate for it');
+  t.same(kinds(await stored.add(C_DEL, 'amber', [green1], amber)), ['conflict'], 'amber sees the first copy first: other content conflicts');
+  t.same(kinds(await stored.add(C_DEL, 'amber', [original], amber)), ['duplicate']);
+  t.equal(await countRows(C_DEL, id), 2, 'nothing more stored');
+
+  const raws = async (access: Parameters<typeof stored.listObjects>[2], versions: VersionSelector) =>
+    (await stored.listObjects(C_DEL, q({ ids: [id], versions }), access)).items.map((r) => JSON.parse(r.raw).name as string);
+  for (const versions of [ALL, DEFAULT_VERSIONS, select({ first: true }), select({ keys: [key(V1)] })]) {
+    t.same(await raws(amber, versions), ['first'], 'amber: the earliest copy it may see, once');
+    t.same(await raws(green, versions), ['green copy'], 'green: its own copy');
+    t.same(await raws(null, versions), ['first'], 'administration: the earliest copy');
+  }
+  t.same((await stored.listManifest(C_DEL, q({ ids: [id], versions: ALL }), amber)).items.length, 1, 'manifest: once');
+  t.same((await stored.listVersions(C_DEL, id, q(), amber)).items.map((v) => v.version), [V1], 'versions: once');
+  const joined = await stored.listObjectsJoined(C_DEL, q({ ids: [id], versions: ALL }), amber);
+  t.equal(joined?.count, 1, 'joined page: once');
+
+  // A later version moves the flags of every copy.
+  t.same(kinds(await stored.add(C_DEL, 'amber', [stix('indicator', id, V2)], amber)), ['added']);
+  t.same((await copies()).map((r) => [r.is_first, r.is_last]), [[true, false], [true, false], [false, true]], 'both copies of V1 are first, V2 last');
+  t.same(await raws(green, DEFAULT_VERSIONS), ['green copy'], 'green: V2 (AMBER, default) is hidden, its V1 is its last');
+
+  // Deleting V1 as amber takes every copy amber may see: both.
+  t.equal(await stored.remove(C_DEL, id, { versions: select({ keys: [key(V1)] }) }, amber), 2, 'every visible copy');
+  t.same(await raws(green, ALL), [], 'nothing of V1 comes back for green');
+  t.equal(await stored.remove(C_DEL, id, { versions: ALL }, null), 1);
+});
+
 // ---------------------------------------------------------------------------------------------
 // StatusStore
 

@@ -189,7 +189,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
           policy: target.collection.policy,
           partnerId: principalOf(request).partnerId,
           partnerIdentity: principalOf(request).identity,
-          access: accessOf(request, target.collection),
+          access: { ...accessOf(request, target.collection), ownOnly: !target.collection.canRead },
           requestTimestamp: Date.now() * 1000,
           envelope: parseEnvelope(body),
         });
