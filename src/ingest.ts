@@ -65,7 +65,8 @@ export interface IngestRequest {
  * Recipients markings an object may reference: those defined anywhere in this
  * envelope (valid ones), then those already stored.
  */
-async function recipientsLookup(store: Store, objects: readonly unknown[], verdicts: readonly Verdict[]) {
+async function recipientsLookup(store: Store, request: IngestRequest, verdicts: readonly Verdict[]) {
+  const { objects } = request.envelope;
   const inEnvelope = new Map<string, Recipients>();
   const referenced = new Set<string>();
   verdicts.forEach((v, i) => {
@@ -78,8 +79,11 @@ async function recipientsLookup(store: Store, objects: readonly unknown[], verdi
     const refs = o['object_marking_refs'];
     if (Array.isArray(refs)) for (const id of refs) if (typeof id === 'string') referenced.add(id);
   });
-  const stored = await store.objects.recipientMarkings([...referenced].filter((id) => !inEnvelope.has(id)));
-  // A stored definition wins over a re-posted one: marking definitions never change.
+  // Only definitions in this collection that the poster may see count: what another partner
+  // posted elsewhere, or hidden from the poster, never decides who receives the poster's objects.
+  // A stored definition wins over a re-posted one: marking definitions never change (a re-post
+  // with other recipients is refused as a conflict).
+  const stored = await store.objects.recipientMarkings(request.collectionId, [...referenced], request.access);
   return (id: string) => stored.get(id) ?? inEnvelope.get(id);
 }
 
@@ -89,7 +93,7 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
   const failures: StatusDetail[] = [];
   const incoming: IncomingObject[] = [];
   const warnings = new Map<string, string>();
-  const recipientsMarking = await recipientsLookup(store, objects, verdicts);
+  const recipientsMarking = await recipientsLookup(store, request, verdicts);
   verdicts.forEach((v, i) => {
     if (!v.ok) {
       failures.push({ id: v.id, version: v.version, message: v.message });

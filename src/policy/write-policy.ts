@@ -17,14 +17,15 @@ export interface WriteFacts {
   readonly recipientPartners: readonly string[] | null;
   readonly recipientCommunities: readonly string[] | null;
   readonly refs: readonly string[] | null;
-  /** Set when the object is itself a recipients marking-definition. */
-  readonly definesRecipients: Recipients | null;
 }
 
 export interface WriteContext {
   readonly policy: CollectionPolicy;
   readonly submitterIdentity: string | null;
-  /** Recipients marking by id: posted earlier, or earlier in the same envelope. */
+  /**
+   * Recipients marking by id: stored in this collection and visible to the poster, else
+   * defined in the same envelope.
+   */
   readonly recipientsMarking: (id: string) => Recipients | undefined;
   readonly requiredProperties: (type: string) => ReadonlySet<string>;
 }
@@ -77,13 +78,11 @@ function refsOf(o: Obj, type: string): string[] | null {
 
 export function assessWrite(o: Obj, type: string, ctx: WriteContext): WriteFacts | string {
   const { policy } = ctx;
-  let definesRecipients: Recipients | null = null;
   if (type === 'marking-definition') {
     const failure = tlpMarkingFailure(o);
     if (failure !== undefined) return failure;
     const recipients = recipientsOf(o);
     if (typeof recipients === 'string') return recipients;
-    definesRecipients = recipients ?? null;
   }
 
   const markingRefs = Array.isArray(o['object_marking_refs']) ? (o['object_marking_refs'] as unknown[]) : [];
@@ -122,7 +121,6 @@ export function assessWrite(o: Obj, type: string, ctx: WriteContext): WriteFacts
     recipientPartners: recipients === undefined ? null : recipients.partners,
     recipientCommunities: recipients === undefined ? null : recipients.communities,
     refs: refsOf(o, type),
-    definesRecipients,
   };
 }
 
@@ -134,5 +132,4 @@ export const UNMARKED: WriteFacts = Object.freeze({
   recipientPartners: null,
   recipientCommunities: null,
   refs: null,
-  definesRecipients: null,
 });

@@ -8,7 +8,7 @@
  * (TR7, TR15, TR28): keyset readers never skip or repeat.
  */
 import type { WriteFacts } from '../policy/write-policy.js';
-import type { Recipients } from '../policy/recipients.js';
+import { recipientsOf, type Recipients } from '../policy/recipients.js';
 import { lowerBound, type ObjectFilter, type PageQuery } from '../taxii/query.js';
 import { contentHash } from '../stix/canonical.js';
 import { formatMicros, versionKey } from '../taxii/timestamps.js';
@@ -85,8 +85,11 @@ export interface ObjectStore {
   listObjectsJoined(collectionId: string, query: PageQuery, access: ReadAccess): Promise<JoinedPage | undefined>;
   listManifest(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ManifestRow>>;
   listVersions(collectionId: string, objectId: string, query: PageQuery, access: ReadAccess): Promise<Page<VersionRow>>;
-  /** Recipients markings already defined, by marking-definition id. */
-  recipientMarkings(ids: readonly string[]): Promise<Map<string, Recipients>>;
+  /**
+   * Recipients markings stored in the collection, by marking-definition id: of each id, the
+   * earliest definition the poster may see (`access`), as read would serve it.
+   */
+  recipientMarkings(collectionId: string, ids: readonly string[], access: ReadAccess): Promise<Map<string, Recipients>>;
   /** True when the collection holds a version of the object the reader may see. */
   exists(collectionId: string, objectId: string, access: ReadAccess): Promise<boolean>;
   /** Deletes the selected versions the reader may see; returns how many were deleted. */
@@ -299,7 +302,6 @@ export function createObjectStore(db: Db): ObjectStore {
 
         const outcomes: WriteOutcome[] = [];
         const rows: NewRow[] = [];
-        const newMarkings: [string, Recipients][] = [];
         for (const o of objects) {
           const key = o.version === undefined ? o.id : `${o.id}\u0000${versionKey(o.version) as string}`;
           const seen = known.get(key);
@@ -331,7 +333,6 @@ export function createObjectStore(db: Db): ObjectStore {
             partners: f.recipientPartners, communities: f.recipientCommunities, refs: f.refs, first: false, last: false,
             twin: hidden.has(key),
           });
-          if (f.definesRecipients !== null) newMarkings.push([o.id, f.definesRecipients]);
         }
         if (rows.length === 0) return outcomes;
         for (const row of rows) {
@@ -360,12 +361,6 @@ export function createObjectStore(db: Db): ObjectStore {
              FROM unnest($2::text[], $3::text[]) AS u(id, key)
              WHERE o.collection_id = $1::uuid AND o.object_id = u.id AND o.version_key = u.key AND NOT o.has_twin`,
             [collectionId, twins.map((r) => r.id), twins.map((r) => r.key)],
-          );
-        }
-        for (const [id, r] of newMarkings) {
-          await tx.query(
-            'INSERT INTO recipient_markings (marking_id, partners, communities) VALUES ($1, $2::text[], $3::text[]) ON CONFLICT DO NOTHING',
-            [id, r.partners, r.communities],
           );
         }
         // A stored version loses its flag when a new version sorts before or after it.
@@ -467,14 +462,19 @@ export function createObjectStore(db: Db): ObjectStore {
       return page(rows.map((r) => ({ dateAdded: toNumber(r.date_added), version: r.version })), query.limit);
     },
 
-    async recipientMarkings(ids) {
+    async recipientMarkings(collectionId, ids, access) {
       const found = new Map<string, Recipients>();
       if (ids.length === 0) return found;
-      const rows = await db.query<{ marking_id: string; partners: string[]; communities: string[] }>(
-        'SELECT marking_id, partners, communities FROM recipient_markings WHERE marking_id = ANY($1::text[])',
-        [ids],
+      const w = whereFor(collectionId, { ids, types: ['marking-definition'], versions: { all: true } }, -1, access);
+      const rows = await db.query<{ object_id: string; raw: string }>(
+        `SELECT v.object_id, v.raw FROM object_versions v WHERE ${w} ORDER BY v.date_added`,
+        w.params,
       );
-      for (const r of rows) found.set(r.marking_id, { partners: r.partners, communities: r.communities });
+      for (const row of rows) {
+        if (found.has(row.object_id)) continue;
+        const recipients = recipientsOf(JSON.parse(row.raw) as Record<string, unknown>);
+        if (recipients !== undefined && typeof recipients !== 'string') found.set(row.object_id, recipients);
+      }
       return found;
     },
 

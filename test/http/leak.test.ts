@@ -96,6 +96,8 @@ interface Version {
   readonly granular: Level | null;
   readonly refs: readonly string[] | null;
   readonly body: Obj;
+  /** For a recipients marking-definition: whom it names. */
+  readonly defines?: Recipients;
 }
 
 interface Row extends Version {
@@ -240,7 +242,8 @@ function generateWorld(seed: number): World {
   const writersOf = (c: Collection) => active.filter((p) => c.writers.has(p.id)).map((p) => p.id);
   const timestamp = (ms: number) => new Date(Date.UTC(2025, 0, 1) + ms).toISOString();
 
-  // Recipients markings: each writer defines one or two in every collection it writes to.
+  // Recipients markings: each writer defines one or two in every collection it writes to; an
+  // object references those of its collection (a definition elsewhere decides nothing).
   const markingPosts: Post[] = [];
   const markingsOf = new Map<string, { id: string; recipients: Recipients }[]>();
   for (const c of collections) {
@@ -263,10 +266,10 @@ function generateWorld(seed: number): World {
           partner: w,
           version: {
             collection: c.id, objectId: id, type: 'marking-definition', version: created, submittedBy: w, tlp: marked?.[1] ?? null,
-            recipients: null, granular: null, refs: null, body,
+            recipients: null, granular: null, refs: null, body, defines: recipients,
           },
         });
-        markingsOf.set(w, [...(markingsOf.get(w) ?? []), { id, recipients }]);
+        markingsOf.set(`${w} ${c.id}`, [...(markingsOf.get(`${w} ${c.id}`) ?? []), { id, recipients }]);
       }
     }
   }
@@ -281,7 +284,7 @@ function generateWorld(seed: number): World {
       if (tlp === null || level > tlp) tlp = level;
     }
     let recipients: Recipients | null = null;
-    const own = markingsOf.get(who) ?? [];
+    const own = markingsOf.get(`${who} ${c.id}`) ?? [];
     if (own.length > 0 && ((tlp ?? c.defaultTlp) === RED || rng.chance(0.2))) {
       const m = rng.pick(own);
       refs.splice(rng.int(refs.length + 1), 0, m.id);
@@ -508,10 +511,10 @@ async function runRound(t: Test, seed: number): Promise<void> {
   // ---- posting, with what each post must answer: a server holding only what the poster may
   // see (its own posts, and, with a read grant, what its clearance allows) answers "added" for
   // a version not there, "already present" for a repeat, and a failure for other content.
-  type Outcome = 'added' | 'duplicate' | 'conflict';
+  type Outcome = 'added' | 'duplicate' | 'conflict' | 'refused-red';
   const partnerById = new Map(world.partners.map((p) => [p.id, p]));
   const storedSoFar = new Map<string, Version[]>(world.collections.map((c) => [c.id, []]));
-  const tally: Record<Outcome, number> = { added: 0, duplicate: 0, conflict: 0 };
+  const tally: Record<Outcome, number> = { added: 0, duplicate: 0, conflict: 0, 'refused-red': 0 };
   const expectOutcomes = (batch: readonly Post[]): Outcome[] => {
     const head = batch[0] as Post;
     const c = head.collection;
@@ -520,8 +523,16 @@ async function runRound(t: Test, seed: number): Promise<void> {
     const rowsOf = (id: string) => before.filter((v) => v.objectId === id);
     const seesBefore = (v: Version) => v.submittedBy === poster.id || (c.readers.has(poster.id) && mayRead(poster, c, v, rowsOf));
     const added: Version[] = [];
+    // Recipients markings resolve to the definition in this collection the poster may see
+    // (the earliest), else one defined earlier in the same envelope.
+    const definitionOf = (id: string) =>
+      (before.find((x) => x.objectId === id && seesBefore(x)) ?? batch.map((b) => b.version).find((x) => x.objectId === id))?.defines;
     const outcomes = batch.map((p): Outcome => {
-      const v = p.version;
+      const posted = p.version;
+      const refs = Array.isArray(posted.body['object_marking_refs']) ? (posted.body['object_marking_refs'] as string[]) : [];
+      const recipients = refs.map(definitionOf).find((r) => r !== undefined) ?? null;
+      if (posted.type !== 'marking-definition' && (posted.tlp ?? c.defaultTlp) === RED && recipients === null) return 'refused-red';
+      const v: Version = { ...posted, recipients };
       const same = (x: Version) => x.objectId === v.objectId && Date.parse(x.version) === Date.parse(v.version);
       const first = before.find((x) => same(x) && seesBefore(x)) ?? added.find(same);
       if (first !== undefined) return isDeepStrictEqual(first.body, v.body) ? 'duplicate' : 'conflict';
@@ -546,7 +557,7 @@ async function runRound(t: Test, seed: number): Promise<void> {
       type Detail = { id: string; version: string; message?: string };
       const status = res.json() as { successes?: Detail[]; failures?: Detail[] };
       const told = (d: Detail, ok: boolean): string =>
-        `${d.id} ${d.version} ${ok ? (/already present/.test(d.message ?? '') ? 'duplicate' : 'added') : /already stored with different content/.test(d.message ?? '') ? 'conflict' : `refused: ${d.message ?? ''}`}`;
+        `${d.id} ${d.version} ${ok ? (/already present/.test(d.message ?? '') ? 'duplicate' : 'added') : /already stored with different content/.test(d.message ?? '') ? 'conflict' : /needs a recipients marking/.test(d.message ?? '') ? 'refused-red' : `refused: ${d.message ?? ''}`}`;
       const got = [...(status.successes ?? []).map((d) => told(d, true)), ...(status.failures ?? []).map((d) => told(d, false))].sort();
       const want = batch.map((p, i) => `${p.version.objectId} ${p.version.version} ${expected[i] as Outcome}`).sort();
       findings.ok(same(got, want), () => `POST by ${head.partner} to ${head.collection.id}: status\n    got  ${got.join('\n         ')}\n    want ${want.join('\n         ')}`);
@@ -557,7 +568,8 @@ async function runRound(t: Test, seed: number): Promise<void> {
   await postAll(world.objectPosts);
   const keysPosted = new Set(world.objectPosts.map((p) => `${p.collection.id} ${keyOf(p.version.objectId, p.version.version)}`)).size;
   const reposts = `${world.objectPosts.length - keysPosted} re-posts: ${tally.duplicate} duplicates, ${tally.conflict} conflicts, ` +
-    `${tally.added - world.markingPosts.length - keysPosted} stored as the poster's own copy`;
+    `${tally.added - world.markingPosts.length - keysPosted} stored as the poster's own copy, ` +
+    `${tally['refused-red']} RED refused (no recipients marking the poster may see)`;
 
   // ---- the stored rows (every copy), with date_added, read from the table: they must be the posts answered "added", in order
   const rowsByCollection = new Map<string, Row[]>();

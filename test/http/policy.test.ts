@@ -654,3 +654,28 @@ t.test('a partner with a write grant and no read grant learns nothing from its p
   const readBack = await get('noid-p', `${path(C.writeOnly)}objects/${id(shared)}/?match[version]=all`);
   t.strictSame(objectIds(readBack), [id(shared)], 'a reader of the collection gets the version once');
 });
+
+t.test('issue "Recipients": a recipients marking counts only as defined in the collection written, as the poster may see it; an id taken elsewhere decides nothing', async (t) => {
+  const markingId = `marking-definition--${randomUUID()}`;
+  const definition = (partners: string[]) => ({ ...recipientsMarking({ partners }), id: markingId });
+  // red-x defines the id first, in another collection, naming red-a.
+  await postAll(t, 'red-x', C.paging, [definition(['red-a'])]);
+  // red-n defines the same id in the restricted collection naming red-x, and marks a RED indicator with it.
+  const red = marked(TLP.red, markingId);
+  await postAll(t, 'red-n', C.restricted, [definition(['red-x']), red]);
+  await assertVisible(t, 'red-x', C.restricted, id(red), 'a recipient by the definition in this collection');
+  await assertInvisible(t, 'red-a', C.restricted, id(red), 'named only by the definition posted elsewhere');
+
+  // Referencing a recipients marking defined only in another collection is referencing none.
+  const elsewhere = marked(TLP.red, markingId);
+  const refused = await post(t, 'red-n', C.deletes, [elsewhere]);
+  t.match(refused.failures?.[0]?.message ?? '', /TLP:RED content needs a recipients marking/, 'RED with a marking this collection does not hold: refused');
+
+  // A write-only partner cannot see a definition posted before it: its own, same id, decides for its objects.
+  const hiddenId = `marking-definition--${randomUUID()}`;
+  await postAll(t, 'noid-p', C.writeOnly, [{ ...recipientsMarking({ partners: ['clear-p'] }), id: hiddenId }]);
+  const green = marked(TLP.green, hiddenId);
+  const status = await post(t, 'green-p', C.writeOnly, [{ ...recipientsMarking({ partners: ['noid-p'] }), id: hiddenId }, green]);
+  t.equal(status.success_count, 2, 'both stored; nothing said of the hidden definition');
+  t.strictSame(objectIds(await get('noid-p', `${path(C.writeOnly)}objects/${id(green)}/`)), [id(green)], 'noid-p receives it: green-p named it');
+});
