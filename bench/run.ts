@@ -21,6 +21,10 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { hashApiKey } from '../src/auth/api-keys.js';
 import { PROJECT_ROOT } from '../src/paths.js';
+import { openDb } from '../src/store/db.js';
+import { createStore } from '../src/store/index.js';
+import type { ReadAccess } from '../src/store/visibility-sql.js';
+import { levelOf } from '../src/policy/tlp.js';
 import { admin } from '../test/helpers/database.js';
 import { buildCorpus, SEE_ALL_PARTNER, type Corpus } from './corpus.js';
 import type { Credentials, LoadTask } from './load.js';
@@ -381,7 +385,9 @@ function median(values: readonly number[]): number {
 // ---------------------------------------------------------------------------
 // Report
 
-function table(pgRun: (Measured & { raw: RawBaseline }) | undefined, liteRun: Measured | undefined): string {
+type PgRun = Measured & { raw: RawBaseline; storePolicyCost?: Awaited<ReturnType<typeof storePolicyCost>> };
+
+function table(pgRun: PgRun | undefined, liteRun: Measured | undefined): string {
   const n = (x: number | undefined, digits = 0) => (x === undefined ? '' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
   const pct = (x: number | undefined) => (x === undefined ? '' : `${(x * 100).toFixed(1)}%`);
   const mb = (x: number | undefined) => (x === undefined ? '' : `${(x / 1024 / 1024).toFixed(0)} MB`);
@@ -413,6 +419,12 @@ function table(pgRun: (Measured & { raw: RawBaseline }) | undefined, liteRun: Me
     rows.push(['raw PG keyset read rows/s (string_agg)', n(raw.readRowsPerSecond), '', '']);
     rows.push(['ingest c=4 / raw insert', pct(pgRun.ingest.concurrency4.objectsPerSecond / raw.insertRowsPerSecond), '', '>= 50%']);
     rows.push(['full sync / raw read', pct(pgRun.sync.all.objectsPerSecond / raw.readRowsPerSecond), '', '>= 50%']);
+    const store = pgRun.storePolicyCost;
+    if (store !== undefined) {
+      rows.push(['policy cost at the store, median of pairs', pct(store.median), '', '<= 10%']);
+      rows.push(['  each pair', store.pairs.map((x) => pct(x)).join(' '), '', '']);
+      rows.push(['  ms per 1,000 objects served, all / half', `${n(store.msPer1000.all, 2)} / ${n(store.msPer1000.half, 2)}`, '', '']);
+    }
   }
   const header: [string, string, string, string] = ['measure', 'PostgreSQL', 'PGlite', 'target (PG)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
@@ -422,6 +434,49 @@ function table(pgRun: (Measured & { raw: RawBaseline }) | undefined, liteRun: Me
 
 // ---------------------------------------------------------------------------
 
+
+/**
+ * The policy cost without HTTP: the store's own page query (the one the server runs), walked
+ * by both readers in the bench process, straight on the database. It takes the load generator,
+ * the HTTP path and the server's garbage collector out of the comparison, which are the same
+ * per object for both readers and make each HTTP walk scatter by ±15% on 2 cores.
+ */
+async function storePolicyCost(url: string, pairs: number) {
+  const db = await openDb({ databaseUrl: url, poolSize: 1 });
+  try {
+    const objects = createStore(db).objects;
+    const policy = { defaultTlp: levelOf('amber'), granular: 'withhold', hideDangling: true } as const;
+    const seesAll: ReadAccess = { reader: { partnerId: SEE_ALL_PARTNER, clearance: levelOf('red'), communities: ['bench-red'] }, policy };
+    const seesHalf: ReadAccess = { reader: { partnerId: 'bench-half', clearance: levelOf('green'), communities: [] }, policy };
+    const walk = async (access: ReadAccess) => {
+      const started = performance.now();
+      let served = 0;
+      let after: number | undefined;
+      for (;;) {
+        const page = await objects.listObjectsJoined(COLLECTION, { filter: { versions: { all: true } }, limit: PAGE, ...(after !== undefined && { after }) }, access);
+        if (page === undefined) throw new Error('a benchmark page needed redaction');
+        served += page.count;
+        if (!page.more) break;
+        after = page.last;
+      }
+      return (performance.now() - started) / served;
+    };
+    const costs: number[] = [];
+    const msPerObject = { all: [] as number[], half: [] as number[] };
+    for (let round = 0; round < pairs; round += 1) {
+      const halfFirst = round % 2 === 0;
+      const a = halfFirst ? await walk(seesHalf) : await walk(seesAll);
+      const b = halfFirst ? await walk(seesAll) : await walk(seesHalf);
+      const [half, all] = halfFirst ? [a, b] : [b, a];
+      msPerObject.half.push(half);
+      msPerObject.all.push(all);
+      costs.push(1 - all / half);
+    }
+    return { pairs: costs, median: median(costs), msPer1000: { all: median(msPerObject.all) * 1000, half: median(msPerObject.half) * 1000 } };
+  } finally {
+    await db.close();
+  }
+}
 
 function commitOf(): string | undefined {
   try {
@@ -445,7 +500,7 @@ function databaseSettings(url: string): Promise<Record<string, string>> {
 async function main(): Promise<void> {
   const startedAt = new Date();
   const configPath = await writeConfig();
-  let pgRun: (Measured & { raw: RawBaseline }) | undefined;
+  let pgRun: PgRun | undefined;
   let liteRun: Measured | undefined;
 
   if (options.objects > 0) {
@@ -470,6 +525,8 @@ async function main(): Promise<void> {
       } finally {
         await server.stop();
       }
+      log('policy cost at the store (the server\'s page query, without HTTP), in pairs');
+      pgRun = { ...pgRun, storePolicyCost: await storePolicyCost(url.toString(), options.policyPairs) };
     } finally {
       if (options.keepDatabase) log(`kept database ${url.toString()}`);
       else await admin(options.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
