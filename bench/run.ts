@@ -21,13 +21,11 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { hashApiKey } from '../src/auth/api-keys.js';
 import { PROJECT_ROOT } from '../src/paths.js';
-import { openDb } from '../src/store/db.js';
-import { createStore } from '../src/store/index.js';
-import type { ReadAccess } from '../src/store/visibility-sql.js';
 import { levelOf } from '../src/policy/tlp.js';
 import { admin } from '../test/helpers/database.js';
 import { buildCorpus, SEE_ALL_PARTNER, type Corpus } from './corpus.js';
 import type { Credentials, LoadTask } from './load.js';
+import type { PolicyWalksResult, PolicyWalksTask } from './policy-walks.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -385,7 +383,7 @@ function median(values: readonly number[]): number {
 // ---------------------------------------------------------------------------
 // Report
 
-type PgRun = Measured & { raw: RawBaseline; storePolicyCost?: Awaited<ReturnType<typeof storePolicyCost>> };
+type PgRun = Measured & { raw: RawBaseline; policyWalks?: PolicyWalksResult };
 
 function table(pgRun: PgRun | undefined, liteRun: Measured | undefined): string {
   const n = (x: number | undefined, digits = 0) => (x === undefined ? '' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -419,11 +417,13 @@ function table(pgRun: PgRun | undefined, liteRun: Measured | undefined): string 
     rows.push(['raw PG keyset read rows/s (string_agg)', n(raw.readRowsPerSecond), '', '']);
     rows.push(['ingest c=4 / raw insert', pct(pgRun.ingest.concurrency4.objectsPerSecond / raw.insertRowsPerSecond), '', '>= 50%']);
     rows.push(['full sync / raw read', pct(pgRun.sync.all.objectsPerSecond / raw.readRowsPerSecond), '', '>= 50%']);
-    const store = pgRun.storePolicyCost;
-    if (store !== undefined) {
-      rows.push(['policy cost at the store, median of pairs', pct(store.median), '', '<= 10%']);
-      rows.push(['  each pair', store.pairs.map((x) => pct(x)).join(' '), '', '']);
-      rows.push(['  ms per 1,000 objects served, all / half', `${n(store.msPer1000.all, 2)} / ${n(store.msPer1000.half, 2)}`, '', '']);
+    const walks = pgRun.policyWalks;
+    if (walks !== undefined) {
+      for (const [label, r] of [['at the store', walks.store], ['in the application (inject)', walks.application]] as const) {
+        rows.push([`policy cost ${label}, median of pairs`, pct(r.median), '', '<= 10%']);
+        rows.push(['  each pair', r.pairs.map((x) => pct(x)).join(' '), '', '']);
+        rows.push(['  ms per 1,000 objects served, all / half', `${n(r.msPer1000.all, 2)} / ${n(r.msPer1000.half, 2)}`, '', '']);
+      }
     }
   }
   const header: [string, string, string, string] = ['measure', 'PostgreSQL', 'PGlite', 'target (PG)'];
@@ -436,46 +436,28 @@ function table(pgRun: PgRun | undefined, liteRun: Measured | undefined): string 
 
 
 /**
- * The policy cost without HTTP: the store's own page query (the one the server runs), walked
- * by both readers in the bench process, straight on the database. It takes the load generator,
- * the HTTP path and the server's garbage collector out of the comparison, which are the same
- * per object for both readers and make each HTTP walk scatter by ±15% on 2 cores.
+ * The policy cost without the harness (bench/policy-walks.ts, in a process of its own): the
+ * server's page query straight on the database, and the real application through inject().
+ * It takes the load generator, the sockets and the 2-core scheduling of three processes out
+ * of the comparison, which make each HTTP walk scatter by ±15% here.
  */
-async function storePolicyCost(url: string, pairs: number) {
-  const db = await openDb({ databaseUrl: url, poolSize: 1 });
-  try {
-    const objects = createStore(db).objects;
-    const policy = { defaultTlp: levelOf('amber'), granular: 'withhold', hideDangling: true } as const;
-    const seesAll: ReadAccess = { reader: { partnerId: SEE_ALL_PARTNER, clearance: levelOf('red'), communities: ['bench-red'] }, policy };
-    const seesHalf: ReadAccess = { reader: { partnerId: 'bench-half', clearance: levelOf('green'), communities: [] }, policy };
-    const walk = async (access: ReadAccess) => {
-      const started = performance.now();
-      let served = 0;
-      let after: number | undefined;
-      for (;;) {
-        const page = await objects.listObjectsJoined(COLLECTION, { filter: { versions: { all: true } }, limit: PAGE, ...(after !== undefined && { after }) }, access);
-        if (page === undefined) throw new Error('a benchmark page needed redaction');
-        served += page.count;
-        if (!page.more) break;
-        after = page.last;
-      }
-      return (performance.now() - started) / served;
-    };
-    const costs: number[] = [];
-    const msPerObject = { all: [] as number[], half: [] as number[] };
-    for (let round = 0; round < pairs; round += 1) {
-      const halfFirst = round % 2 === 0;
-      const a = halfFirst ? await walk(seesHalf) : await walk(seesAll);
-      const b = halfFirst ? await walk(seesAll) : await walk(seesHalf);
-      const [half, all] = halfFirst ? [a, b] : [b, a];
-      msPerObject.half.push(half);
-      msPerObject.all.push(all);
-      costs.push(1 - all / half);
-    }
-    return { pairs: costs, median: median(costs), msPer1000: { all: median(msPerObject.all) * 1000, half: median(msPerObject.half) * 1000 } };
-  } finally {
-    await db.close();
-  }
+async function policyWalks(databaseUrl: string, configPath: string, pairs: number): Promise<PolicyWalksResult> {
+  const policy = { defaultTlp: levelOf('amber'), granular: 'withhold', hideDangling: true } as const;
+  const task: PolicyWalksTask = {
+    databaseUrl, configPath, apiRoot: 'bench', collectionId: COLLECTION, page: PAGE, pairs,
+    readers: {
+      all: { credentials: as(SEE_ALL_PARTNER), access: { reader: { partnerId: SEE_ALL_PARTNER, clearance: levelOf('red'), communities: ['bench-red'] }, policy } },
+      half: { credentials: as('bench-half'), access: { reader: { partnerId: 'bench-half', clearance: levelOf('green'), communities: [] }, policy } },
+    },
+  };
+  const file = join(work, `task-${taskNumber++}.json`);
+  writeFileSync(file, JSON.stringify(task));
+  const child = spawn(process.execPath, [join(dist, 'bench/policy-walks.js'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`policy walks failed (exit ${code})`);
+  return JSON.parse(out) as PolicyWalksResult;
 }
 
 function commitOf(): string | undefined {
@@ -525,8 +507,8 @@ async function main(): Promise<void> {
       } finally {
         await server.stop();
       }
-      log('policy cost at the store (the server\'s page query, without HTTP), in pairs');
-      pgRun = { ...pgRun, storePolicyCost: await storePolicyCost(url.toString(), options.policyPairs) };
+      log('policy cost without the harness: at the store and in the application (inject), in pairs');
+      pgRun = { ...pgRun, policyWalks: await policyWalks(url.toString(), configPath, options.policyPairs) };
     } finally {
       if (options.keepDatabase) log(`kept database ${url.toString()}`);
       else await admin(options.databaseUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
