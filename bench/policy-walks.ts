@@ -22,6 +22,7 @@ import { createStore } from '../src/store/index.js';
 import { getOrCreateSecret } from '../src/store/secrets.js';
 import type { ReadAccess } from '../src/store/visibility-sql.js';
 import type { Credentials } from './load.js';
+import { median } from './statistics.js';
 
 export interface PolicyWalksTask {
   readonly databaseUrl: string;
@@ -49,12 +50,6 @@ export interface PairResult {
 export interface PolicyWalksResult {
   readonly store: PairResult;
   readonly application: PairResult;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Walks in pairs; `walk` returns milliseconds per object served. */

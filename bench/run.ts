@@ -26,6 +26,7 @@ import { admin } from '../test/helpers/database.js';
 import { buildCorpus, SEE_ALL_PARTNER, type Corpus } from './corpus.js';
 import type { Credentials, LoadTask } from './load.js';
 import type { PolicyWalksResult, PolicyWalksTask } from './policy-walks.js';
+import { median } from './statistics.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -178,15 +179,20 @@ async function startServer(port: number, env: Record<string, string>): Promise<S
 }
 
 let taskNumber = 0;
-async function load<R>(task: LoadTask): Promise<R> {
+/** Runs one of the benchmark's scripts in a process of its own on a task file; returns the JSON it prints. */
+async function inChild<R>(script: string, task: object, what: string): Promise<R> {
   const file = join(work, `task-${taskNumber++}.json`);
   writeFileSync(file, JSON.stringify(task));
-  const child = spawn(process.execPath, [join(dist, 'bench/load.js'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(dist, script), file], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`load generator failed on ${task.kind} (exit ${code})`);
+  if (code !== 0) throw new Error(`${what} failed (exit ${code})`);
   return JSON.parse(out) as R;
+}
+
+function load<R>(task: LoadTask): Promise<R> {
+  return inChild<R>('bench/load.js', task, `load generator on ${task.kind}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -374,12 +380,6 @@ async function measure(
 
 type Measured = Awaited<ReturnType<typeof measure>>;
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 // ---------------------------------------------------------------------------
 // Report
 
@@ -450,14 +450,7 @@ async function policyWalks(databaseUrl: string, configPath: string, pairs: numbe
       half: { credentials: as('bench-half'), access: { reader: { partnerId: 'bench-half', clearance: levelOf('green'), communities: [] }, policy } },
     },
   };
-  const file = join(work, `task-${taskNumber++}.json`);
-  writeFileSync(file, JSON.stringify(task));
-  const child = spawn(process.execPath, [join(dist, 'bench/policy-walks.js'), file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`policy walks failed (exit ${code})`);
-  return JSON.parse(out) as PolicyWalksResult;
+  return inChild<PolicyWalksResult>('bench/policy-walks.js', task, 'policy walks');
 }
 
 function commitOf(): string | undefined {

@@ -148,6 +148,11 @@ function recipientsMarking(entry: { partners?: string[]; communities?: string[] 
   };
 }
 const marked = (...refs: string[]) => indicator({ object_marking_refs: refs });
+/** A TLP:GREEN relationship: source indicates target. */
+const indicates = (source: Obj, target: Obj) => ({
+  type: 'relationship', spec_version: '2.1', id: `relationship--${randomUUID()}`, created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z',
+  relationship_type: 'indicates', source_ref: id(source), target_ref: id(target), object_marking_refs: [TLP.green],
+});
 const id = (o: Obj) => o['id'] as string;
 
 /** An error body with the object id and the per-error error_id taken out, for comparing two answers. */
@@ -472,10 +477,7 @@ t.test('LR5 derived leakage: a relationship or sighting naming an object present
     const rm = recipientsMarking({ partners: ['red-a'] });
     const hidden = malware({ object_marking_refs: [TLP.red, id(rm)] });
     const visible = marked(TLP.green);
-    const rel = {
-      type: 'relationship', spec_version: '2.1', id: `relationship--${randomUUID()}`, created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z',
-      relationship_type: 'indicates', source_ref: id(visible), target_ref: id(hidden), object_marking_refs: [TLP.green],
-    };
+    const rel = indicates(visible, hidden);
     const sighting = {
       type: 'sighting', spec_version: '2.1', id: `sighting--${randomUUID()}`, created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z',
       sighting_of_ref: id(hidden), object_marking_refs: [TLP.clear],
@@ -630,10 +632,7 @@ t.test('LR5 and re-posts: re-posting a relationship hidden because it names a hi
   const rm = recipientsMarking({ partners: ['red-a'] });
   const hidden = malware({ object_marking_refs: [TLP.red, id(rm)] });
   const source = marked(TLP.green);
-  const rel = {
-    type: 'relationship', spec_version: '2.1', id: `relationship--${randomUUID()}`, created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z',
-    relationship_type: 'indicates', source_ref: id(source), target_ref: id(hidden), object_marking_refs: [TLP.green],
-  };
+  const rel = indicates(source, hidden);
   await postAll(t, 'noid-p', C.restricted, [rm, hidden, source, rel]);
   await assertInvisible(t, 'green-p', C.restricted, id(rel), 'relationship to a hidden malware');
   const status = await post(t, 'green-p', C.restricted, [rel]);
