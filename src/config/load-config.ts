@@ -8,6 +8,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { hashApiKey } from '../auth/api-keys.js';
 import { schemaPath } from '../paths.js';
 import { levelOf, type TlpName } from '../policy/tlp.js';
+import { rateLimitOverrides, serverLimits, serverRateLimits, type RawLimits, type RawRateLimits } from './limits.js';
 import type { Config, PartnerConfig } from './types.js';
 
 export class ConfigError extends Error {
@@ -34,6 +35,8 @@ interface RawConfig {
     status_retention_hours?: number;
     cursor_ttl_seconds?: number;
     credential_cache_seconds?: number;
+    limits?: RawLimits;
+    rate_limits?: RawRateLimits;
   };
   auth?: {
     basic?: boolean;
@@ -59,7 +62,7 @@ interface RawConfig {
       grants?: { partner?: string; group?: string; read: boolean; write: boolean }[];
     }[];
   }[];
-  groups?: { id: string; members: string[] }[];
+  groups?: { id: string; members: string[]; rate_limits?: RawRateLimits }[];
   partners: {
     id: string;
     name: string;
@@ -68,6 +71,7 @@ interface RawConfig {
     communities?: string[];
     identity?: string;
     api_keys?: RawSecretRef[];
+    rate_limits?: RawRateLimits;
   }[];
 }
 
@@ -185,6 +189,7 @@ async function resolvePartner(
     communities: [...(raw.communities ?? [])],
     ...(raw.identity !== undefined && { identity: raw.identity }),
     apiKeyHashes: hashes,
+    rateLimits: rateLimitOverrides(raw.rate_limits),
   };
 }
 
@@ -228,6 +233,8 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
       statusRetentionHours: cfg.server.status_retention_hours ?? 48,
       cursorTtlSeconds: cfg.server.cursor_ttl_seconds ?? 24 * 3600,
       credentialCacheSeconds: cfg.server.credential_cache_seconds ?? 60,
+      limits: serverLimits(cfg.server.limits),
+      rateLimits: serverRateLimits(cfg.server.rate_limits),
     },
     auth: {
       basic: cfg.auth?.basic ?? true,
@@ -262,7 +269,7 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
         grants: (c.grants ?? []).map((g) => ({ ...g })),
       })),
     })),
-    groups: (cfg.groups ?? []).map((g) => ({ id: g.id, members: [...g.members] })),
+    groups: (cfg.groups ?? []).map((g) => ({ id: g.id, members: [...g.members], rateLimits: rateLimitOverrides(g.rate_limits) })),
     partners,
   };
   return deepFreeze(config);

@@ -7,6 +7,7 @@
  * - Grant: read and/or write on one collection, to a partner or a group.
  * - Clearance: the highest TLP level a partner may receive.
  * - Community: a named circle of partners (e.g. nato, eu) a recipients marking can name.
+ * - Rate limit: requests per minute a partner may make, reads (GET) and writes (POST, DELETE) apart.
  */
 import type { TlpLevel } from '../policy/tlp.js';
 
@@ -56,11 +57,42 @@ export interface PartnerConfig {
   readonly identity?: string;
   /** scrypt hashes; keys given by environment reference are hashed at load time. */
   readonly apiKeyHashes: readonly string[];
+  /** The partner's own limits; they win over its groups' and the server default. */
+  readonly rateLimits: RateLimitOverrides;
 }
 
 export interface GroupConfig {
   readonly id: string;
   readonly members: readonly string[];
+  /** Limits of the members that set none of their own (the most generous group wins). */
+  readonly rateLimits: RateLimitOverrides;
+}
+
+/** Requests per minute; Infinity is unlimited. */
+export interface RateLimits {
+  readonly readsPerMinute: number;
+  readonly writesPerMinute: number;
+}
+
+/** Rate limits set by a partner or group; an absent one is inherited. */
+export type RateLimitOverrides = Partial<RateLimits>;
+
+/** Protective limits of each server process (README "Limits and timeouts"). */
+export interface ServerLimits {
+  readonly requestTimeoutSeconds: number;
+  readonly headersTimeoutSeconds: number;
+  readonly idleTimeoutSeconds: number;
+  readonly keepAliveTimeoutSeconds: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerAddress: number;
+  readonly shutdownGraceSeconds: number;
+  readonly bodyBytesInFlight: number;
+  readonly partnerBodyBytesInFlight: number;
+  readonly databaseStatementTimeoutSeconds: number;
+  readonly databaseLockTimeoutSeconds: number;
+  readonly databaseAcquireTimeoutSeconds: number;
+  readonly authFailuresPerAddressPerMinute: number;
+  readonly authFailuresPerPartnerPerMinute: number;
 }
 
 export interface JwtConfig {
@@ -81,6 +113,9 @@ export interface ServerSettings {
   readonly statusRetentionHours: number;
   readonly cursorTtlSeconds: number;
   readonly credentialCacheSeconds: number;
+  readonly limits: ServerLimits;
+  /** Every partner's rate limits unless it or one of its groups sets others. */
+  readonly rateLimits: RateLimits;
 }
 
 export interface Config {

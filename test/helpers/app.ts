@@ -55,6 +55,10 @@ export function testConfigJson(options: TestConfigOptions = {}): Record<string, 
       page_size: options.pageSize ?? { default: 100, max: 1000 },
       ...(options.maxMatchValues !== undefined && { max_match_values: options.maxMatchValues }),
       credential_cache_seconds: 60,
+      // Tests make thousands of requests a second through inject(), all from 127.0.0.1; the
+      // limits have tests of their own, which set them.
+      rate_limits: { reads_per_minute: 'unlimited', writes_per_minute: 'unlimited' },
+      limits: { auth_failures_per_address_per_minute: 100000, auth_failures_per_partner_per_minute: 100000 },
     },
     auth: {
       basic: true,
