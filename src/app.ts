@@ -8,13 +8,16 @@ import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/types.js';
 import { taxiiError } from './errors.js';
 import { registerAuthentication } from './http/authentication.js';
+import { createBodyAdmission } from './http/body-admission.js';
 import { registerCompression } from './http/compression.js';
+import { capConnections, serverTimeouts } from './http/connection-limits.js';
 import type { AppDeps } from './http/context.js';
 import { authChallenge, frameworkError, registerErrorHandling, writeClientError } from './http/errors.js';
 import { registerNegotiation } from './http/negotiation.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { discoveryRoutes } from './http/routes/root.js';
+import { createWorkTracker } from './http/work-tracker.js';
 import type { ObjectValidator, Strictness } from './stix/object-validator.js';
 import { createValidators } from './stix/validators.js';
 import type { Store } from './store/index.js';
@@ -31,20 +34,26 @@ export interface BuildOptions {
 }
 
 const TAXII_BODY = /^application\/taxii\+json\s*(;.*)?$/i;
+// I-JSON (RFC 7493 §2.1) and RFC 8259 §8.1: JSON text exchanged between systems is UTF-8.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config, store } = options;
+  const { limits } = config.server;
   const maxBody = Math.max(...config.apiRoots.map((r) => r.maxContentLength));
   const app = Fastify({
     ...(typeof options.logger === 'object' ? { loggerInstance: options.logger } : { logger: options.logger ?? false }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 600 },
     bodyLimit: maxBody,
     genReqId: () => randomUUID(),
-    // In-flight and keep-alive requests finish normally while the server closes.
+    // In-flight and keep-alive requests finish normally while the server closes (see http/shutdown.ts).
     return503OnClosing: false,
     clientErrorHandler: writeClientError,
     frameworkErrors: frameworkError,
+    ...serverTimeouts(limits),
   });
+  capConnections(app.server, limits.maxConnections, limits.maxConnectionsPerAddress);
+  app.decorate('writesInProgress', createWorkTracker());
 
   const deps: AppDeps = {
     config,
@@ -52,9 +61,17 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     validators: options.validators ?? createValidators(),
     cursors: createCursorCodec(options.cursorSecret, config.server.cursorTtlSeconds),
     authenticator: createAuthenticator(store.directory, config.server.credentialCacheSeconds),
+    bodies: createBodyAdmission(limits.bodyBytesInFlight, limits.partnerBodyBytesInFlight),
+    writes: app.writesInProgress,
   };
 
   registerErrorHandling(app, authChallenge(config.auth.basic, config.auth.jwt !== undefined));
+  app.addHook('onRequest', async (request) => {
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed.
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      throw taxiiError('MALFORMED', 'An HTTP/1.1 request must carry a Host header (RFC 9112 §3.2).');
+    }
+  });
   registerNegotiation(app);
   registerCompression(app);
   await registerAuthentication(app, config, deps.authenticator);
@@ -65,9 +82,17 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     }
   });
 
-  // Bodies are kept as text: objects are stored exactly as received (see ingest.ts).
+  // Bodies are kept as text: objects are stored exactly as received (see ingest.ts). Bytes
+  // that are not UTF-8 are refused rather than silently replaced, so what is stored is
+  // exactly what was sent.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(TAXII_BODY, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(TAXII_BODY, { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(null, UTF8.decode(body as Buffer));
+    } catch {
+      done(taxiiError('BAD_JSON', 'The request body is not valid UTF-8 (RFC 8259 §8.1, I-JSON RFC 7493 §2.1).'), undefined);
+    }
+  });
 
   discoveryRoutes(app, deps);
   collectionRoutes(app, deps);

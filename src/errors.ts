@@ -18,13 +18,18 @@ export const Errors = Object.freeze({
   BAD_PARAMETER: kind('TAXII_ERR_REQUEST_BAD_PARAMETER', 400, 'Invalid query parameter'),
   BAD_CURSOR: kind('TAXII_ERR_REQUEST_BAD_CURSOR', 400, 'Invalid next token'),
   BAD_JSON: kind('TAXII_ERR_REQUEST_BAD_JSON', 400, 'Request body is not valid JSON'),
+  MALFORMED: kind('TAXII_ERR_REQUEST_MALFORMED', 400, 'Bad request'),
   UNAUTHENTICATED: kind('TAXII_ERR_AUTH_UNAUTHENTICATED', 401, 'Authentication required'),
   FORBIDDEN: kind('TAXII_ERR_AUTH_FORBIDDEN', 403, 'Forbidden'),
   NOT_FOUND: kind('TAXII_ERR_RESOURCE_NOT_FOUND', 404, 'Not found'),
   NOT_ACCEPTABLE: kind('TAXII_ERR_MEDIA_NOT_ACCEPTABLE', 406, 'Not acceptable'),
+  TIMEOUT: kind('TAXII_ERR_REQUEST_TIMEOUT', 408, 'Request timeout'),
   TOO_LARGE: kind('TAXII_ERR_REQUEST_TOO_LARGE', 413, 'Request body too large'),
   UNSUPPORTED_MEDIA_TYPE: kind('TAXII_ERR_MEDIA_UNSUPPORTED', 415, 'Unsupported media type'),
   UNPROCESSABLE: kind('TAXII_ERR_CONTENT_UNPROCESSABLE', 422, 'Unprocessable content'),
+  RATE_LIMITED: kind('TAXII_ERR_REQUEST_RATE_LIMITED', 429, 'Too many requests'),
+  AUTH_THROTTLED: kind('TAXII_ERR_AUTH_THROTTLED', 429, 'Too many failed authentications'),
+  HEADERS_TOO_LARGE: kind('TAXII_ERR_REQUEST_HEADERS_TOO_LARGE', 431, 'Request header fields too large'),
   INTERNAL: kind('TAXII_ERR_SERVER_INTERNAL', 500, 'Internal server error'),
   UNAVAILABLE: kind('TAXII_ERR_SERVER_UNAVAILABLE', 503, 'Service unavailable'),
 });
@@ -35,13 +40,16 @@ export class TaxiiError extends Error {
   readonly kind: ErrorKind;
   readonly description: string;
   readonly details: Record<string, unknown> | undefined;
+  /** For 429 and 503: seconds after which a retry may succeed (the Retry-After header). */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(kind: ErrorKind, description: string, details?: Record<string, unknown>) {
+  constructor(kind: ErrorKind, description: string, details?: Record<string, unknown>, retryAfterSeconds?: number) {
     super(description);
     this.name = 'TaxiiError';
     this.kind = kind;
     this.description = description;
     this.details = details;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 
   get status(): number {
@@ -53,8 +61,9 @@ export function taxiiError(
   name: ErrorName,
   description: string,
   details?: Record<string, unknown>,
+  retryAfterSeconds?: number,
 ): TaxiiError {
-  return new TaxiiError(Errors[name], description, details);
+  return new TaxiiError(Errors[name], description, details, retryAfterSeconds);
 }
 
 /** The TAXII error resource (§3.6.1); `http_status` is a string by the spec. */

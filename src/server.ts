@@ -7,6 +7,7 @@
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
+import { closeGracefully } from './http/shutdown.js';
 import { ConfigError } from './config/load-config.js';
 import type { Config } from './config/types.js';
 import { openDb, type Db } from './store/db.js';
@@ -28,8 +29,18 @@ interface Settings {
   readonly poolSize: number;
 }
 
-function openPool(environment: Environment, poolSize: number): Promise<Db> {
-  return environment.databaseUrl === undefined ? openDatabase(environment) : openDb({ databaseUrl: environment.databaseUrl, poolSize });
+function openPool(environment: Environment, poolSize: number, config: Config): Promise<Db> {
+  if (environment.databaseUrl === undefined) return openDatabase(environment);
+  const { limits } = config.server;
+  return openDb({
+    databaseUrl: environment.databaseUrl,
+    poolSize,
+    timeouts: {
+      statementMs: limits.databaseStatementTimeoutSeconds * 1000,
+      lockMs: limits.databaseLockTimeoutSeconds * 1000,
+      acquireMs: limits.databaseAcquireTimeoutSeconds * 1000,
+    },
+  });
 }
 
 /** Expired status resources are removed by one process only: the single server, or the primary. */
@@ -46,13 +57,24 @@ async function startPurge(db: Db, config: Config, logger: Logger): Promise<() =>
   return () => clearInterval(timer);
 }
 
+interface Serving {
+  /** The port listened on (TAXII_PORT=0 picks a free one). */
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
 /** Builds the app on an open, prepared database and listens; returns how to stop it. */
-async function serve(db: Db, config: Config, cursorSecret: Buffer, logger: Logger, settings: Settings): Promise<() => Promise<void>> {
+async function serve(db: Db, config: Config, cursorSecret: Buffer, logger: Logger, settings: Settings): Promise<Serving> {
   const app = await buildApp({ config, store: createStore(db), cursorSecret, logger });
   await app.listen({ host: settings.host, port: settings.port });
-  return async () => {
-    await app.close();
-    await db.close();
+  const address = app.server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : settings.port,
+    async stop() {
+      const { writesFinished } = await closeGracefully(app, config.server.limits.shutdownGraceSeconds * 1000);
+      if (!writesFinished) logger.warn('writes still in progress when the database was closed');
+      await db.close();
+    },
   };
 }
 
@@ -77,18 +99,18 @@ function readyMessage(settings: Settings, port: number): string {
 
 async function runWorker(settings: Settings, logger: Logger): Promise<void> {
   const config = await readConfig(settings.environment, process.env);
-  const db = await openPool(settings.environment, settings.poolSize);
-  const stop = await serve(db, config, await getOrCreateSecret(db, CURSOR_SECRET), logger, settings);
+  const db = await openPool(settings.environment, settings.poolSize, config);
+  const serving = await serve(db, config, await getOrCreateSecret(db, CURSOR_SECRET), logger, settings);
   // A terminal's Ctrl-C reaches every process of the group; the primary decides, and sends SIGTERM.
   process.on('SIGINT', () => undefined);
-  exitOn(['SIGTERM'], logger, stop);
+  exitOn(['SIGTERM'], logger, serving.stop);
   logger.info({ poolSize: settings.poolSize }, 'worker ready');
 }
 
 async function runPrimary(settings: Settings, workers: number, logger: Logger): Promise<void> {
   const { environment } = settings;
   const config = await readConfig(environment, process.env);
-  const db = await openPool(environment, workers > 1 ? SUPERVISOR_POOL_SIZE : settings.poolSize);
+  const db = await openPool(environment, workers > 1 ? SUPERVISOR_POOL_SIZE : settings.poolSize, config);
   let cursorSecret: Buffer;
   try {
     await prepareDatabase(db, config);
@@ -102,18 +124,19 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
   const where = { database: environment.databaseUrl === undefined ? `pglite:${environment.dataDir}` : 'postgres', config: environment.configPath };
 
   if (workers === 1) {
-    const stop = await serve(db, config, cursorSecret, logger, settings);
+    const serving = await serve(db, config, cursorSecret, logger, settings);
     exitOn(['SIGINT', 'SIGTERM'], logger, async () => {
       stopPurge();
-      await stop();
+      await serving.stop();
     });
-    logger.info(where, readyMessage(settings, settings.port));
+    logger.info({ ...where, port: serving.port }, readyMessage(settings, serving.port));
     return;
   }
   superviseWorkers({
     count: workers,
     logger,
-    onReady: (port) => logger.info({ ...where, workers }, readyMessage(settings, port)),
+    stopTimeoutMs: (config.server.limits.shutdownGraceSeconds + 10) * 1000,
+    onReady: (port) => logger.info({ ...where, workers, port }, readyMessage(settings, port)),
     close: async () => {
       stopPurge();
       await db.close();

@@ -16,8 +16,10 @@ export class EnvironmentError extends Error {
   }
 }
 
-// Inside the 30 s container runtimes usually leave between SIGTERM and SIGKILL.
-const STOP_TIMEOUT_MS = 20_000;
+// A replacement that fails to start (the database is down, say) is retried after 1 s,
+// 2 s, 4 s… up to 30 s, for as long as it takes.
+const RESTART_FIRST_DELAY_MS = 1_000;
+const RESTART_MAX_DELAY_MS = 30_000;
 
 const POSITIVE_INTEGER = /^[1-9][0-9]*$/;
 
@@ -48,16 +50,25 @@ export function resolveWorkerCount(raw: string | undefined, usesPostgres: boolea
 export interface SupervisorOptions {
   readonly count: number;
   readonly logger: Logger;
+  /** How long workers may take to stop gently before they are killed. */
+  readonly stopTimeoutMs: number;
   /** Once every first worker listens, with the port they share. */
   onReady(port: number): void;
   /** Releases what the primary holds (its pool, timers) before it exits. */
   close(): Promise<void>;
 }
 
+/** The delay before the n-th consecutive failed start is retried (n from 1). */
+export function restartDelay(failures: number): number {
+  return Math.min(RESTART_FIRST_DELAY_MS * 2 ** Math.max(0, failures - 1), RESTART_MAX_DELAY_MS);
+}
+
 /**
- * Forks the workers and keeps their number: one that dies while serving is
- * replaced, but one that dies before it ever listened stops everything with
- * exit code 1, since its replacement would most likely fail the same way.
+ * Forks the workers and keeps their number. Until the service has been ready once,
+ * a worker that dies before it listens stops everything with exit code 1 (the
+ * configuration or the database is wrong, and a retry would fail the same way).
+ * Afterwards a dead worker is replaced, and a replacement that dies before it listens
+ * is retried with back-off while the others go on serving (issue 10, defect 3).
  * SIGTERM or SIGINT stops every worker gently, then the primary exits 0.
  */
 export function superviseWorkers(options: SupervisorOptions): void {
@@ -65,6 +76,8 @@ export function superviseWorkers(options: SupervisorOptions): void {
   const listened = new Set<number>();
   let ready = false;
   let stopping = false;
+  let failedStarts = 0;
+  let pendingRestarts = 0;
 
   const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
 
@@ -75,7 +88,7 @@ export function superviseWorkers(options: SupervisorOptions): void {
     const force = setTimeout(() => {
       logger.warn({ workers: live().map((w) => w.id) }, 'workers still running after the stop timeout; killing them');
       for (const w of live()) w.process.kill('SIGKILL');
-    }, STOP_TIMEOUT_MS);
+    }, options.stopTimeoutMs);
     await Promise.all(
       workers.map((w) => new Promise<void>((resolve) => {
         w.once('exit', () => resolve());
@@ -87,8 +100,17 @@ export function superviseWorkers(options: SupervisorOptions): void {
     process.exit(exitCode);
   };
 
+  const restartLater = (delayMs: number) => {
+    pendingRestarts += 1;
+    setTimeout(() => {
+      pendingRestarts -= 1;
+      if (!stopping) cluster.fork();
+    }, delayMs);
+  };
+
   cluster.on('listening', (worker, address) => {
     listened.add(worker.id);
+    failedStarts = 0;
     if (!ready && live().filter((w) => listened.has(w.id)).length === count) {
       ready = true;
       options.onReady(address.port);
@@ -98,13 +120,21 @@ export function superviseWorkers(options: SupervisorOptions): void {
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
     const fields = { worker: worker.id, workerPid: worker.process.pid, code, signal };
-    if (!listened.has(worker.id)) {
+    if (listened.has(worker.id)) {
+      logger.error(fields, 'worker died; starting a replacement');
+      cluster.fork();
+      return;
+    }
+    if (!ready) {
       logger.fatal(fields, 'worker stopped before it listened; stopping the server');
       void stop(1);
       return;
     }
-    logger.error(fields, 'worker died; starting a replacement');
-    cluster.fork();
+    failedStarts += 1;
+    const delayMs = restartDelay(failedStarts);
+    logger.error({ ...fields, failedStarts, retryInMs: delayMs, serving: live().length, restarting: pendingRestarts + 1 },
+      'replacement worker failed to start; retrying');
+    restartLater(delayMs);
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -5,6 +5,8 @@ import type { ObjectValidator, Strictness } from '../stix/object-validator.js';
 import type { CollectionView } from '../store/directory.js';
 import type { Store } from '../store/index.js';
 import type { CursorCodec } from '../taxii/cursor.js';
+import type { BodyAdmission } from './body-admission.js';
+import type { WorkTracker } from './work-tracker.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -12,9 +14,17 @@ export interface AppDeps {
   readonly validators: Readonly<Record<Strictness, ObjectValidator>>;
   readonly cursors: CursorCodec;
   readonly authenticator: Authenticator;
+  /** Request bodies held at once, per process and per partner. */
+  readonly bodies: BodyAdmission;
+  /** Writes in progress, which shutdown waits for. */
+  readonly writes: WorkTracker;
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Add Objects and Delete handlers still running (see shutdown.ts). */
+    writesInProgress: WorkTracker;
+  }
   interface FastifyRequest {
     principal: Principal | undefined;
     /** Set on Add Objects once the caller may write to the collection. */

@@ -6,9 +6,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TaxiiError, taxiiError, toErrorResource, type ErrorName } from '../errors.js';
-import { TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
-
 import { STATUS_CODES } from 'node:http';
+import { transientFailure } from '../store/db-errors.js';
+import { TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
 
 /** The WWW-Authenticate challenges for the schemes this server accepts (T8). */
 export function authChallenge(basic: boolean, bearer: boolean): string {
@@ -32,43 +32,42 @@ function fromFastifyError(error: FastifyError): TaxiiError | undefined {
   if (error.validation !== undefined) return taxiiError('BAD_PARAMETER', error.message);
   const status = error.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
+    if (status === 408) return taxiiError('TIMEOUT', 'The request did not arrive in time.');
     if (status === 413) return taxiiError('TOO_LARGE', 'The request body is too large.');
     if (status === 415) return taxiiError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type.');
-    const title = STATUS_CODES[status] ?? 'Client error';
-    return new TaxiiError({ code: 'TAXII_ERR_REQUEST_REJECTED', status, title }, `${title}: ${error.message}`);
+    return taxiiError('MALFORMED', `${STATUS_CODES[status] ?? 'Client error'}: ${error.message}`);
   }
   return undefined;
 }
 
-// Connection-level failures of the database: the request may succeed later.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '53300']);
-
-function isDatabaseUnavailable(error: { code?: unknown }): boolean {
-  const code = typeof error.code === 'string' ? error.code : '';
-  return UNAVAILABLE_CODES.has(code) || code.startsWith('08');
+/** What Node's HTTP parser reports before Fastify sees a request, as a TAXII error. */
+function clientErrorOf(code: string | undefined): TaxiiError {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return taxiiError('HEADERS_TOO_LARGE', 'The URL or headers are too long; send fewer match[...] values per request.');
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return taxiiError('TIMEOUT', 'The request (headers and body) did not arrive within the time this server allows.');
+  }
+  return taxiiError('MALFORMED', 'The HTTP request could not be parsed.');
 }
 
 /**
- * Errors Node's HTTP parser raises before Fastify sees a request (e.g. a URL or
- * headers over the size limit) still get a TAXII error resource.
+ * Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers
+ * over the size limit, a request that does not arrive in time, bytes that are not
+ * HTTP) still get a TAXII error resource; the connection is then closed.
  */
 export function writeClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) return;
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? 431 : 400;
-  const body = JSON.stringify({
-    title: tooLarge ? 'Request header fields too large' : 'Bad request',
-    description: tooLarge
-      ? 'The URL or headers are too long; send fewer match[...] values per request.'
-      : 'The HTTP request could not be parsed.',
-    error_id: randomUUID(),
-    error_code: tooLarge ? 'TAXII_ERR_REQUEST_HEADERS_TOO_LARGE' : 'TAXII_ERR_REQUEST_MALFORMED',
-    http_status: String(status),
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-      `Content-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  // A reset connection has nobody to answer; a response already under way cannot be replaced.
+  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (error.code !== 'ECONNRESET' && socket.writable && !inProgress) {
+    const failure = clientErrorOf(error.code);
+    const body = JSON.stringify(toErrorResource(failure, randomUUID()));
+    socket.write(
+      `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? 'Error'}\r\n` +
+        `Content-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroySoon();
 }
 
 /**
@@ -90,6 +89,10 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
 export function registerErrorHandling(app: FastifyInstance, challenge: string): void {
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: TaxiiError): FastifyReply => {
     if (error.status === 401) reply.header('www-authenticate', challenge);
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
+    // Refused before its body arrived: reading the rest only to discard it would let a
+    // client trickle a body on a connection it has no right to hold.
+    if (!request.raw.complete) reply.header('connection', 'close');
     return reply.code(error.status).send(toErrorResource(error, request.id));
   };
   app.setErrorHandler((error: FastifyError | TaxiiError, request, reply) => {
@@ -99,9 +102,10 @@ export function registerErrorHandling(app: FastifyInstance, challenge: string): 
     }
     const mapped = fromFastifyError(error);
     if (mapped !== undefined) return sendError(reply, request, mapped);
-    if (isDatabaseUnavailable(error)) {
-      request.log.error({ err: error }, 'database unavailable');
-      return sendError(reply, request, taxiiError('UNAVAILABLE', 'The database is unavailable; retry later.'));
+    const transient = transientFailure(error);
+    if (transient !== undefined) {
+      request.log.error({ err: error }, 'transient failure');
+      return sendError(reply, request, transient);
     }
     request.log.error({ err: error }, 'unexpected error');
     return sendError(

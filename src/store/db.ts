@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
+import { taxiiError } from '../errors.js';
+import { rethrowDatabaseError } from './db-errors.js';
 
 export type SqlParam = string | number | boolean | null | readonly string[] | readonly number[] | readonly boolean[];
 
@@ -32,15 +34,83 @@ export interface Db extends Queryable {
   close(): Promise<void>;
 }
 
+/** How long the database may take, in milliseconds (PostgreSQL only; PGlite runs in-process). */
+export interface DbTimeouts {
+  /** statement_timeout: a statement running longer is cancelled (503). */
+  readonly statementMs: number;
+  /** lock_timeout: a lock not granted within this time fails the statement (503). */
+  readonly lockMs: number;
+  /** Longest wait for a pooled connection, or for a new one to connect (503). */
+  readonly acquireMs: number;
+}
+
+export const DEFAULT_DB_TIMEOUTS: DbTimeouts = Object.freeze({ statementMs: 30_000, lockMs: 5_000, acquireMs: 10_000 });
+
+/**
+ * Connections transactions may hold at once: the rest of the pool stays free for
+ * reads, so writers queued on a collection lock never starve discovery or polling.
+ */
+function transactionSlots(poolSize: number): number {
+  return Math.max(1, poolSize - Math.min(2, Math.floor(poolSize / 2)));
+}
+
+/** A counting semaphore whose waiters give up after `timeoutMs`. */
+function createGate(slots: number, timeoutMs: number) {
+  let free = slots;
+  const waiting: (() => void)[] = [];
+  return {
+    async enter(): Promise<() => void> {
+      if (free > 0) free -= 1;
+      else {
+        await new Promise<void>((resolve, reject) => {
+          const admit = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            waiting.splice(waiting.indexOf(admit), 1);
+            reject(taxiiError('UNAVAILABLE', 'The server is busy writing; retry later.', undefined, 2));
+          }, timeoutMs);
+          waiting.push(admit);
+        });
+      }
+      let left = false;
+      return () => {
+        if (left) return;
+        left = true;
+        const next = waiting.shift();
+        if (next !== undefined) next();
+        else free += 1;
+      };
+    },
+  };
+}
+
 // int8 and numeric come back as strings; callers convert (microsecond values fit in a double).
-function createPgDb(connectionString: string, poolSize: number): Db {
+function createPgDb(connectionString: string, poolSize: number, timeouts: DbTimeouts): Db {
   // JIT compilation pays off for long analytical queries; ours are short keyset reads whose
   // estimated cost (policy subqueries) crosses jit_above_cost, and compiling then costs
   // more than the query: measured 40–90 ms added to a 10 ms page.
-  const pool = new pg.Pool({ connectionString, max: poolSize, options: '-c jit=off' });
+  const settings = [
+    'jit=off',
+    `statement_timeout=${timeouts.statementMs}`,
+    `lock_timeout=${timeouts.lockMs}`,
+    // A transaction left open by a stuck process must not hold its locks forever.
+    `idle_in_transaction_session_timeout=${timeouts.statementMs * 2}`,
+  ];
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    options: settings.map((setting) => `-c ${setting}`).join(' '),
+    connectionTimeoutMillis: timeouts.acquireMs,
+    // statement_timeout cannot fire when the database cannot be reached at all: give up a little later.
+    query_timeout: timeouts.statementMs + 5_000,
+    keepAlive: true,
+  });
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
+  const gate = createGate(transactionSlots(poolSize), timeouts.acquireMs);
   const names = new Map<string, string>();
   const statement = (text: string, params: readonly SqlParam[], options: QueryOptions | undefined): pg.QueryConfig => {
     if (options?.prepare !== true) return { text, values: params as unknown[] };
@@ -53,34 +123,52 @@ function createPgDb(connectionString: string, poolSize: number): Db {
   };
   const viaClient = (client: pg.ClientBase): Queryable => ({
     async query<R extends object>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions) {
-      const result = await client.query<R>(statement(sql, params, options));
+      const result = await client.query<R>(statement(sql, params, options)).catch(rethrowDatabaseError);
       return result.rows;
     },
     async exec(sql: string) {
-      await client.query(sql);
+      await client.query(sql).catch(rethrowDatabaseError);
     },
   });
   return {
     kind: 'postgres',
     async query<R extends object>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions) {
-      const result = await pool.query<R>(statement(sql, params, options));
+      // On an error the pool discards the connection it used, so a broken one is never reused.
+      const result = await pool.query<R>(statement(sql, params, options)).catch(rethrowDatabaseError);
       return result.rows;
     },
     async exec(sql: string) {
-      await pool.query(sql);
+      await pool.query(sql).catch(rethrowDatabaseError);
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const leave = await gate.enter();
+      let client: pg.PoolClient;
       try {
-        await client.query('BEGIN');
+        client = await pool.connect().catch(rethrowDatabaseError);
+      } catch (err) {
+        leave();
+        throw err;
+      }
+      // A checked-out client has no listener of the pool's: a connection lost between two
+      // statements would otherwise be an unhandled 'error' event, which ends the process.
+      let lost: Error | undefined;
+      const onError = (err: Error) => {
+        lost = err;
+      };
+      client.on('error', onError);
+      try {
+        await client.query('BEGIN').catch(rethrowDatabaseError);
         const result = await fn(viaClient(client));
-        await client.query('COMMIT');
+        await client.query('COMMIT').catch(rethrowDatabaseError);
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (lost === undefined) await client.query('ROLLBACK').catch((rollbackFailed: Error) => (lost = rollbackFailed));
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A client whose connection failed is destroyed, not returned to the pool.
+        client.release(lost);
+        leave();
       }
     },
     close: () => pool.end(),
@@ -93,11 +181,11 @@ async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
   type LiteQueryable = Pick<PGlite, 'query' | 'exec'>;
   const wrap = (target: LiteQueryable): Queryable => ({
     async query<R extends object>(sql: string, params: readonly SqlParam[] = []) {
-      const result = await target.query<R>(sql, params as unknown[]);
+      const result = await target.query<R>(sql, params as unknown[]).catch(rethrowDatabaseError);
       return result.rows;
     },
     async exec(sql: string) {
-      await target.exec(sql);
+      await target.exec(sql).catch(rethrowDatabaseError);
     },
   });
   const base = wrap(lite);
@@ -116,11 +204,12 @@ export interface DbOptions {
   /** PGlite data directory; undefined keeps the database in memory (tests). */
   dataDir?: string;
   poolSize?: number;
+  timeouts?: DbTimeouts;
 }
 
 export async function openDb(options: DbOptions): Promise<Db> {
   if (options.databaseUrl !== undefined && options.databaseUrl !== '') {
-    return createPgDb(options.databaseUrl, options.poolSize ?? 10);
+    return createPgDb(options.databaseUrl, options.poolSize ?? 10, options.timeouts ?? DEFAULT_DB_TIMEOUTS);
   }
   return createPgliteDb(options.dataDir);
 }

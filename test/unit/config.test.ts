@@ -72,7 +72,7 @@ t.test('the demo configuration loads', async (t) => {
     ['soc-bot', 'active', 1],
     ['cert-xx', 'suspended', 1],
   ]);
-  t.same(config.groups, [{ id: 'members', members: ['cert-eu', 'cert-fr', 'cert-xx'] }]);
+  t.same(config.groups, [{ id: 'members', members: ['cert-eu', 'cert-fr', 'cert-xx'], rateLimits: {} }]);
   t.ok(config.partners.every((p) => p.apiKeyHashes.every((h) => h.startsWith('scrypt$'))), 'hashes kept as given');
   t.same(config.auth, { basic: true });
 });

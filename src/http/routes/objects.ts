@@ -147,7 +147,8 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     // TR26: without match[version] every version is deleted.
     const versionGiven = (request.query as RawQuery)['match[version]'] !== undefined;
     const filter = versionGiven ? parsed.filter : { ...parsed.filter, versions: { all: true as const } };
-    const deleted = await deps.store.objects.remove(collection.id, request.params.object, filter, accessOf(request, collection));
+    const deleted = await deps.writes.track(() =>
+      deps.store.objects.remove(collection.id, request.params.object, filter, accessOf(request, collection)));
     if (deleted === 0) {
       throw taxiiError('NOT_FOUND', `No object ${request.params.object} (or no version matching the filters) in collection ${collection.id}.`);
     }
@@ -156,22 +157,28 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   /**
    * Everything that can be refused before the body is read is refused before it is
-   * read, in this order: 404 (collection not visible), 403, 415, 413 (TR16).
+   * read, in this order: 404 (collection not visible), 403, 415, 413 (TR16), then
+   * 429/503 when the body would not fit in what this partner or process may hold.
    */
-  const admitPost = async (request: FastifyRequest<{ Params: CollectionParams }>) => {
+  const admitPost = async (request: FastifyRequest<{ Params: CollectionParams }>, reply: FastifyReply) => {
     const collection = await visibleCollection(deps, request, request.params.root, request.params.collection);
     if (!collection.canWrite) throw taxiiError('FORBIDDEN', `You may not add objects to collection ${collection.id}.`);
     if (!isTaxii21ContentType(request.headers['content-type'])) {
       throw taxiiError('UNSUPPORTED_MEDIA_TYPE', 'Send the envelope as Content-Type: application/taxii+json;version=2.1.');
     }
     const limit = deps.config.apiRoots.find((r) => r.id === collection.apiRootId)?.maxContentLength ?? 0;
-    if (Number(request.headers['content-length'] ?? 0) > limit) throw tooLarge(limit);
+    const declared = request.headers['content-length'];
+    if (Number(declared ?? 0) > limit) throw tooLarge(limit);
+    // A chunked body may be as large as the limit allows.
+    const release = deps.bodies.admit(principalOf(request).partnerId, declared === undefined ? limit : Number(declared));
+    // 'close' comes once the answer is sent or the connection is gone, whichever way the request ends.
+    reply.raw.once('close', release);
     request.writeTarget = { collection, maxContentLength: limit };
   };
 
   app.post<{ Params: CollectionParams; Body: string }>(
     '/:root/collections/:collection/objects/',
-    { preParsing: async (request, _reply, payload) => (await admitPost(request), payload) },
+    { preParsing: async (request, reply, payload) => (await admitPost(request, reply), payload) },
     async (request, reply) => {
       const target = request.writeTarget;
       if (target === undefined) throw new Error('POST objects without an admitted collection');
@@ -183,7 +190,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
       const release = await ingestBudget.admit(size);
       let status;
       try {
-        status = await addObjects(deps.store, deps.validators[strictnessOf.get(target.collection.id) ?? 'standard'], {
+        status = await deps.writes.track(() => addObjects(deps.store, deps.validators[strictnessOf.get(target.collection.id) ?? 'standard'], {
           apiRootId: target.collection.apiRootId,
           collectionId: target.collection.id,
           policy: target.collection.policy,
@@ -192,7 +199,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
           access: { ...accessOf(request, target.collection), ownOnly: !target.collection.canRead },
           requestTimestamp: Date.now() * 1000,
           envelope: parseEnvelope(body),
-        });
+        }));
       } finally {
         release();
       }
