@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/types.js';
 import { taxiiError } from './errors.js';
+import { createAuthThrottle } from './http/auth-throttle.js';
 import { registerAuthentication } from './http/authentication.js';
 import { createBodyAdmission } from './http/body-admission.js';
 import { registerCompression } from './http/compression.js';
@@ -14,6 +15,7 @@ import { capConnections, serverTimeouts } from './http/connection-limits.js';
 import type { AppDeps } from './http/context.js';
 import { authChallenge, frameworkError, registerErrorHandling, writeClientError } from './http/errors.js';
 import { registerNegotiation } from './http/negotiation.js';
+import { createRateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { discoveryRoutes } from './http/routes/root.js';
@@ -60,7 +62,10 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     store,
     validators: options.validators ?? createValidators(),
     cursors: createCursorCodec(options.cursorSecret, config.server.cursorTtlSeconds),
-    authenticator: createAuthenticator(store.directory, config.server.credentialCacheSeconds),
+    authenticator: createAuthenticator(store.directory, {
+      cacheSeconds: config.server.credentialCacheSeconds,
+      defaultRateLimits: config.server.rateLimits,
+    }),
     bodies: createBodyAdmission(limits.bodyBytesInFlight, limits.partnerBodyBytesInFlight),
     writes: app.writesInProgress,
   };
@@ -74,7 +79,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   });
   registerNegotiation(app);
   registerCompression(app);
-  await registerAuthentication(app, config, deps.authenticator);
+  await registerAuthentication(app, config, deps.authenticator, createAuthThrottle(limits));
+  registerRateLimits(app, createRateLimiter(store.rateWindows, app.log));
   // PostgreSQL text cannot hold NUL: a path naming one names nothing that exists.
   app.addHook('onRequest', async (request) => {
     for (const value of Object.values(request.params as Record<string, string>)) {

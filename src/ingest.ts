@@ -9,16 +9,19 @@ import type { CollectionPolicy } from './config/types.js';
 import type { ReadAccess } from './store/visibility-sql.js';
 import { recipientsOf, type Recipients } from './policy/recipients.js';
 import { assessWrite } from './policy/write-policy.js';
-import type { ObjectValidator, Verdict } from './stix/object-validator.js';
+import { isTypeName, placeholderId, placeholderVersion } from './stix/common-properties.js';
+import type { ObjectValidator, RejectedObject, Verdict } from './stix/object-validator.js';
 import type { Store } from './store/index.js';
 import type { IncomingObject } from './store/object-store.js';
 import type { StatusDetail, StatusRecord } from './store/status-store.js';
-import { scanEnvelopeObjects } from './taxii/envelope-scan.js';
+import { citationOf, ruleBroken, scanEnvelope, type IJsonProblem } from './taxii/i-json.js';
 
 export interface ParsedEnvelope {
   readonly objects: readonly unknown[];
   /** JSON text of each object exactly as received. */
   readonly raws: readonly string[];
+  /** T5: per object, where its text is not I-JSON (RFC 7493) and so reads differently in other parsers. */
+  readonly ambiguities: readonly (IJsonProblem | undefined)[];
 }
 
 const ENVELOPE_HINT = 'Send a TAXII envelope: {"objects": [ ...STIX objects... ]}';
@@ -34,6 +37,10 @@ export function parseEnvelope(body: string): ParsedEnvelope {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw taxiiError('UNPROCESSABLE', `The request body must be a JSON object. ${ENVELOPE_HINT}`);
   }
+  // T5: what is checked is the parsed value, what is stored and served is the text; both
+  // must mean the same to every parser (I-JSON, RFC 7493).
+  const scan = scanEnvelope(body);
+  if (scan.envelopeProblem !== undefined) throw taxiiError('UNPROCESSABLE', envelopeAmbiguity(scan.envelopeProblem));
   const envelope = parsed as Record<string, unknown>;
   const objects = envelope['objects'];
   if (objects === undefined) {
@@ -43,10 +50,30 @@ export function parseEnvelope(body: string): ParsedEnvelope {
   }
   if (!Array.isArray(objects)) throw taxiiError('UNPROCESSABLE', `"objects" must be a list. ${ENVELOPE_HINT}`);
   if (objects.length === 0) throw taxiiError('UNPROCESSABLE', '"objects" is empty; a TAXII list holds at least one item.');
-  const scanned = scanEnvelopeObjects(body);
-  // Defensive: should the scan ever disagree with JSON.parse, fall back to re-serialised text.
-  const raws = scanned !== undefined && scanned.length === objects.length ? scanned : objects.map((o) => JSON.stringify(o));
-  return { objects, raws };
+  // Re-serialised text would lose what the I-JSON check is for: a disagreement is a bug, not the client's fault.
+  if (scan.raws === undefined || scan.raws.length !== objects.length) throw new Error('the envelope scan disagrees with JSON.parse');
+  return { objects, raws: scan.raws, ambiguities: scan.problems };
+}
+
+/** `member "objects" appears twice`, or where and what for the other rules. */
+function envelopeAmbiguity(problem: IJsonProblem): string {
+  const { path, token } = problem;
+  const topLevel = path === token || path === `[${JSON.stringify(token)}]`;
+  const what =
+    problem.rule === 'duplicate-name'
+      ? `member ${JSON.stringify(token)} appears twice${topLevel ? '' : ` at ${path}`}`
+      : `${path === '' ? '' : `${path}: `}${ruleBroken(problem)}`;
+  return `The envelope is ambiguous JSON: ${what} (${citationOf(problem)}).`;
+}
+
+/** A per-object failure in the style of the validator's: type, property path, rule. */
+function ambiguousObject(object: unknown, index: number, problem: IJsonProblem): RejectedObject {
+  const type = (object as Record<string, unknown> | null)?.['type'];
+  const prefix = typeof type === 'string' && isTypeName(type) ? type : '';
+  const { path } = problem;
+  const where = prefix !== '' && path !== '' && !path.startsWith('[') ? `${prefix}.${path}` : `${prefix}${path}`;
+  const message = `${where === '' ? '' : `${where}: `}${ruleBroken(problem)}; ambiguous JSON is refused (${citationOf(problem)})`;
+  return { ok: false, id: placeholderId(object, index), version: placeholderVersion(object), message };
 }
 
 export interface IngestRequest {
@@ -88,8 +115,12 @@ async function recipientsLookup(store: Store, request: IngestRequest, verdicts: 
 }
 
 export async function addObjects(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<StatusRecord> {
-  const { objects, raws } = request.envelope;
-  const verdicts = objects.map((o, i) => validator.validate(o, i));
+  const { objects, raws, ambiguities } = request.envelope;
+  // T5: ambiguous text is refused before validation, which would judge only JSON.parse's reading of it.
+  const verdicts = objects.map((o, i) => {
+    const ambiguity = ambiguities[i];
+    return ambiguity === undefined ? validator.validate(o, i) : ambiguousObject(o, i, ambiguity);
+  });
   const failures: StatusDetail[] = [];
   const incoming: IncomingObject[] = [];
   const warnings = new Map<string, string>();

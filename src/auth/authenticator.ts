@@ -3,8 +3,14 @@
  * and an API key; the key is checked against the partner's scrypt hashes, with a
  * short cache of successful checks so polling is not CPU-bound. The partner row
  * is read on every request, so a suspension applies to the very next request.
+ *
+ * A failed check costs what a successful one costs: an unknown, suspended or
+ * keyless partner id is checked against a dummy hash, so neither the time nor the
+ * answer tells which partner ids exist (issue 10, defect 6).
  */
 import { createHash } from 'node:crypto';
+import type { RateLimits } from '../config/types.js';
+import { effectiveRateLimits } from '../policy/rate-limits.js';
 import type { Reader } from '../policy/visibility.js';
 import type { Directory, PartnerRecord } from '../store/directory.js';
 import { verifyApiKey } from './api-keys.js';
@@ -14,63 +20,121 @@ export interface Principal extends Reader {
   readonly name: string;
   /** STIX identity id of the partner's organization, when configured. */
   readonly identity: string | null;
+  readonly rateLimits: RateLimits;
 }
 
-function principalOf(partner: PartnerRecord): Principal {
-  return {
-    partnerId: partner.id,
-    name: partner.name,
-    clearance: partner.clearance,
-    communities: partner.communities,
-    identity: partner.identity,
-  };
-}
+/** Why credentials were refused: for the operator's log, never for the client. */
+export type RefusalReason = 'unknown partner' | 'wrong key' | 'partner not active' | 'malformed credentials';
+
+export type Authentication =
+  | { readonly principal: Principal }
+  | { readonly refused: RefusalReason };
 
 export interface Authenticator {
-  /** Undefined when the id is unknown, the key wrong, or the partner not active. */
-  basic(partnerId: string, apiKey: string): Promise<Principal | undefined>;
+  /**
+   * Checks a partner id and API key. `beforeHashing` runs before a key is hashed
+   * (not when the check is answered from the cache of recent successes): it throws
+   * to refuse the attempt unchecked, and returns what to call once the attempt
+   * succeeded.
+   */
+  basic(partnerId: string, apiKey: string, beforeHashing: () => () => void): Promise<Authentication>;
   /** For an already verified token subject. */
-  subject(partnerId: string): Promise<Principal | undefined>;
+  subject(partnerId: string): Promise<Authentication>;
 }
+
+export interface AuthenticatorOptions {
+  readonly cacheSeconds: number;
+  /** Applies to partners that set no rate limits of their own or through a group. */
+  readonly defaultRateLimits: RateLimits;
+  readonly now?: () => number;
+  /** How a key is checked against a stored hash (tests count the calls). */
+  readonly verify?: (apiKey: string, stored: string) => Promise<boolean>;
+}
+
+/**
+ * The hash of a random key nobody knows (generated once and thrown away), with the
+ * cost parameters of api-keys.ts: checking a key against it costs what checking a
+ * real partner's key costs, and never succeeds.
+ */
+export const DUMMY_KEY_HASH = 'scrypt$16384$8$1$E+sUqBy/Ksvvzfjl4Dx1Pg==$dAr07RpS+zohs6g5ZjApU0VqeW2qIty577wUszP0JPU=';
 
 const CACHE_LIMIT = 10_000;
 // RFC 7617: user ids and passwords contain no control characters.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-export function createAuthenticator(directory: Directory, cacheSeconds: number, now: () => number = Date.now): Authenticator {
+export function createAuthenticator(directory: Directory, options: AuthenticatorOptions): Authenticator {
+  const now = options.now ?? Date.now;
+  const verify = options.verify ?? verifyApiKey;
   // Key: digest of (partner, key, stored hash); a rotated hash misses the cache by construction.
   const verified = new Map<string, number>();
+  const checking = new Map<string, Promise<boolean>>();
 
-  async function keyMatches(partner: PartnerRecord, apiKey: string): Promise<boolean> {
-    for (const stored of partner.apiKeyHashes) {
-      const cacheKey = createHash('sha256').update(`${partner.id}\u0000${apiKey}\u0000${stored}`).digest('base64');
-      const until = verified.get(cacheKey);
-      if (until !== undefined && until > now()) return true;
-      if (await verifyApiKey(apiKey, stored)) {
+  const principalOf = (partner: PartnerRecord): Principal => ({
+    partnerId: partner.id,
+    name: partner.name,
+    clearance: partner.clearance,
+    communities: partner.communities,
+    identity: partner.identity,
+    rateLimits: effectiveRateLimits(partner.rateLimits, partner.groupRateLimits, options.defaultRateLimits),
+  });
+
+  const cacheKey = (partnerId: string, apiKey: string, stored: string) =>
+    createHash('sha256').update(`${partnerId}\u0000${apiKey}\u0000${stored}`).digest('base64');
+
+  const cached = (partner: PartnerRecord, apiKey: string) =>
+    partner.apiKeyHashes.some((stored) => (verified.get(cacheKey(partner.id, apiKey, stored)) ?? 0) > now());
+
+  /** One scrypt per stored key, and one against a dummy hash when there is none to try. */
+  async function keyMatches(partnerId: string, hashes: readonly string[], apiKey: string): Promise<boolean> {
+    if (hashes.length === 0) {
+      await verify(apiKey, DUMMY_KEY_HASH);
+      return false;
+    }
+    for (const stored of hashes) {
+      if (await verify(apiKey, stored)) {
         if (verified.size >= CACHE_LIMIT) verified.clear();
-        if (cacheSeconds > 0) verified.set(cacheKey, now() + cacheSeconds * 1000);
+        if (options.cacheSeconds > 0) verified.set(cacheKey(partnerId, apiKey, stored), now() + options.cacheSeconds * 1000);
         return true;
       }
     }
     return false;
   }
 
-  const active = async (partnerId: string): Promise<PartnerRecord | undefined> => {
-    if (CONTROL.test(partnerId) || partnerId.length > 128) return undefined;
-    const partner = await directory.findPartner(partnerId);
-    return partner?.status === 'active' ? partner : undefined;
-  };
+  const wellFormed = (partnerId: string) => !CONTROL.test(partnerId) && partnerId.length > 0 && partnerId.length <= 128;
 
   return {
-    async basic(partnerId, apiKey) {
-      if (CONTROL.test(apiKey) || apiKey.length > 1024) return undefined;
-      const partner = await active(partnerId);
-      if (partner === undefined || !(await keyMatches(partner, apiKey))) return undefined;
-      return principalOf(partner);
+    async basic(partnerId, apiKey, beforeHashing) {
+      if (!wellFormed(partnerId) || CONTROL.test(apiKey) || apiKey.length > 1024) return { refused: 'malformed credentials' };
+      const partner = await directory.findPartner(partnerId);
+      const active = partner?.status === 'active';
+      if (active && cached(partner, apiKey)) return { principal: principalOf(partner) };
+      const hashes = partner?.apiKeyHashes ?? [];
+      // Concurrent requests with the same credentials (a client opening several connections at
+      // once) share one check: one hashing, one throttle token.
+      const checkKey = cacheKey(partnerId, apiKey, hashes.join(','));
+      let check = checking.get(checkKey);
+      if (check === undefined) {
+        const succeeded = beforeHashing();
+        check = keyMatches(partnerId, hashes, apiKey)
+          .then((matches) => {
+            if (matches && active) succeeded();
+            return matches;
+          })
+          .finally(() => checking.delete(checkKey));
+        checking.set(checkKey, check);
+      }
+      const matches = await check;
+      if (partner === undefined) return { refused: 'unknown partner' };
+      if (!matches) return { refused: 'wrong key' };
+      if (!active) return { refused: 'partner not active' };
+      return { principal: principalOf(partner) };
     },
     async subject(partnerId) {
-      const partner = await active(partnerId);
-      return partner && principalOf(partner);
+      if (!wellFormed(partnerId)) return { refused: 'malformed credentials' };
+      const partner = await directory.findPartner(partnerId);
+      if (partner === undefined) return { refused: 'unknown partner' };
+      if (partner.status !== 'active') return { refused: 'partner not active' };
+      return { principal: principalOf(partner) };
     },
   };
 }

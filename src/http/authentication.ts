@@ -1,34 +1,51 @@
 /**
  * Authentication (T6–T8): HTTP Basic (partner id + API key) and Bearer JWT whose
  * `sub` names the partner. Every request must authenticate; failures are 401 with
- * a WWW-Authenticate challenge.
+ * a WWW-Authenticate challenge, and are logged with the partner id named and the
+ * client address (never the key). Failed attempts are rationed (auth-throttle.ts).
  */
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authenticator, Principal } from '../auth/authenticator.js';
+import type { Authentication, Authenticator } from '../auth/authenticator.js';
 import type { Config } from '../config/types.js';
 import { taxiiError } from '../errors.js';
+import type { AuthThrottle } from './auth-throttle.js';
 
 const SYMMETRIC = /^HS/;
+// RFC 7617 §2 and RFC 7235 §2.1: the scheme, one or more spaces, a token68. Canonical base64
+// only: Buffer.from(…, 'base64') would skip any garbage around it.
+const BASIC = /^basic +([A-Za-z0-9+/]+={0,2})$/i;
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-async function fromBasic(authenticator: Authenticator, encoded: string): Promise<Principal | undefined> {
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 1) return undefined;
-  return authenticator.basic(decoded.slice(0, colon), decoded.slice(colon + 1));
-}
-
-async function fromBearer(request: FastifyRequest, authenticator: Authenticator): Promise<Principal | undefined> {
-  let claims: { sub?: unknown };
+/** user-id and password of a Basic credential, or undefined when it is not exactly one. */
+export function parseBasic(header: string): { partnerId: string; apiKey: string } | undefined {
+  const token = BASIC.exec(header)?.[1];
+  if (token === undefined || token.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(token, 'base64');
+  if (bytes.toString('base64') !== token) return undefined;
+  let decoded: string;
   try {
-    claims = await request.jwtVerify<{ sub?: unknown }>();
+    decoded = UTF8.decode(bytes);
   } catch {
     return undefined;
   }
-  return typeof claims.sub === 'string' ? authenticator.subject(claims.sub) : undefined;
+  const colon = decoded.indexOf(':');
+  if (colon < 1) return undefined;
+  return { partnerId: decoded.slice(0, colon), apiKey: decoded.slice(colon + 1) };
 }
 
-export async function registerAuthentication(app: FastifyInstance, config: Config, authenticator: Authenticator): Promise<void> {
+/** The partner id as it may appear in a log line: bounded, printable. */
+function loggable(partnerId: string): string {
+  return partnerId.slice(0, 128).replace(/[\u0000-\u001f\u007f]/g, '?');
+}
+
+export async function registerAuthentication(
+  app: FastifyInstance,
+  config: Config,
+  authenticator: Authenticator,
+  throttle: AuthThrottle,
+): Promise<void> {
   const jwt = config.auth.jwt;
   if (jwt !== undefined) {
     await app.register(fastifyJwt, {
@@ -42,24 +59,57 @@ export async function registerAuthentication(app: FastifyInstance, config: Confi
       },
     });
   }
+
+  const fromBasic = async (request: FastifyRequest, header: string): Promise<{ partnerId: string; result: Authentication }> => {
+    const credentials = parseBasic(header);
+    if (credentials === undefined) {
+      throttle.failedWithoutHashing(request.ip);
+      return { partnerId: '', result: { refused: 'malformed credentials' } };
+    }
+    const { partnerId, apiKey } = credentials;
+    return { partnerId, result: await authenticator.basic(partnerId, apiKey, () => throttle.attempt(request.ip, partnerId)) };
+  };
+
+  const fromBearer = async (request: FastifyRequest, header: string): Promise<{ partnerId: string; result: Authentication }> => {
+    throttle.check(request.ip);
+    let claims: { sub?: unknown };
+    try {
+      if (!BEARER.test(header)) throw new Error('not a token68');
+      claims = await request.jwtVerify<{ sub?: unknown }>();
+    } catch {
+      throttle.failedWithoutHashing(request.ip);
+      return { partnerId: '', result: { refused: 'malformed credentials' } };
+    }
+    const partnerId = typeof claims.sub === 'string' ? claims.sub : '';
+    const result = await authenticator.subject(partnerId);
+    if ('refused' in result) throttle.failedWithoutHashing(request.ip);
+    return { partnerId, result };
+  };
+
   app.decorateRequest('principal', undefined);
   app.decorateRequest('writeTarget', undefined);
   app.addHook('onRequest', async (request) => {
     const header = request.headers.authorization ?? '';
-    const space = header.indexOf(' ');
-    const scheme = header.slice(0, space).toLowerCase();
-    const value = header.slice(space + 1).trim();
-    let principal: Principal | undefined;
-    if (scheme === 'basic' && config.auth.basic) principal = await fromBasic(authenticator, value);
-    else if (scheme === 'bearer' && jwt !== undefined) principal = await fromBearer(request, authenticator);
-    if (principal === undefined) {
-      throw taxiiError(
-        'UNAUTHENTICATED',
-        header === ''
-          ? 'Send credentials: HTTP Basic with your partner id and API key, or a Bearer token.'
-          : 'The credentials were not accepted (unknown partner, wrong key, invalid or expired token, or suspended partner).',
+    const scheme = header.slice(0, header.indexOf(' ')).toLowerCase();
+    let attempt: { partnerId: string; result: Authentication } | undefined;
+    if (scheme === 'basic' && config.auth.basic) attempt = await fromBasic(request, header);
+    else if (scheme === 'bearer' && jwt !== undefined) attempt = await fromBearer(request, header);
+    const result = attempt?.result;
+    if (result !== undefined && 'principal' in result) {
+      request.principal = result.principal;
+      return;
+    }
+    if (attempt !== undefined && result !== undefined) {
+      request.log.warn(
+        { authentication: { scheme, partnerId: loggable(attempt.partnerId), address: request.ip, reason: result.refused } },
+        'authentication failed',
       );
     }
-    request.principal = principal;
+    throw taxiiError(
+      'UNAUTHENTICATED',
+      header === ''
+        ? 'Send credentials: HTTP Basic with your partner id and API key, or a Bearer token.'
+        : 'The credentials were not accepted (unknown partner, wrong key, invalid or expired token, or suspended partner).',
+    );
   });
 }

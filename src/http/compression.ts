@@ -96,20 +96,21 @@ function requestCodings(request: FastifyRequest): string[] {
   return header.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
 }
 
-export function registerCompression(app: FastifyInstance): void {
-  // preValidation: after the route's own 404/403/415/413 checks (TR16), before the handler
-  // would read the coded bytes as text and call them bad JSON.
-  app.addHook('preValidation', async (request, reply) => {
-    if (request.body === undefined) return;
-    const codings = requestCodings(request);
-    if (codings.length === 0) return;
-    reply.header('accept-encoding', 'identity');
-    throw taxiiError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Request bodies must not be content-coded (got Content-Encoding: ${codings.join(', ')}); send the envelope uncompressed.`,
-    );
-  });
+/**
+ * Refuses a content-coded request body (415 with Accept-Encoding: identity), before
+ * the body is read: decoded as text, coded bytes would only look like bad JSON.
+ */
+export function refuseCodedBody(request: FastifyRequest, reply: FastifyReply): void {
+  const codings = requestCodings(request);
+  if (codings.length === 0) return;
+  reply.header('accept-encoding', 'identity');
+  throw taxiiError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Request bodies must not be content-coded (got Content-Encoding: ${codings.join(', ')}); send the envelope uncompressed.`,
+  );
+}
 
+export function registerCompression(app: FastifyInstance): void {
   app.addHook('onSend', async (request, reply, payload) => {
     if (typeof payload !== 'string' && !Buffer.isBuffer(payload)) return payload;
     const status = reply.statusCode;

@@ -8,6 +8,7 @@ import type { ApiRootConfig, Config } from '../config/types.js';
 import { DEFINITIONS_ALIAS, DEFINITIONS_SUBMITTER, definitionObjects, definitionsCollectionId } from '../policy/definitions.js';
 import { UNMARKED } from '../policy/write-policy.js';
 import type { Db, Queryable } from './db.js';
+import { toStoredLimit } from './stored-limits.js';
 import { createObjectStore, type IncomingObject } from './object-store.js';
 
 export async function applyConfig(db: Db, config: Config): Promise<void> {
@@ -43,11 +44,13 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
 
     for (const p of config.partners) {
       await tx.query(
-        `INSERT INTO partners (id, name, status, api_key_hashes, clearance, communities, identity)
-         VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7)
+        `INSERT INTO partners (id, name, status, api_key_hashes, clearance, communities, identity, reads_per_minute, writes_per_minute)
+         VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7, $8, $9)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, api_key_hashes = excluded.api_key_hashes,
-           clearance = excluded.clearance, communities = excluded.communities, identity = excluded.identity`,
-        [p.id, p.name, p.status, p.apiKeyHashes, p.clearance, p.communities, p.identity ?? null],
+           clearance = excluded.clearance, communities = excluded.communities, identity = excluded.identity,
+           reads_per_minute = excluded.reads_per_minute, writes_per_minute = excluded.writes_per_minute`,
+        [p.id, p.name, p.status, p.apiKeyHashes, p.clearance, p.communities, p.identity ?? null,
+          toStoredLimit(p.rateLimits.readsPerMinute), toStoredLimit(p.rateLimits.writesPerMinute)],
       );
     }
     await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}' WHERE NOT (id = ANY($1::text[]))`, [
@@ -58,7 +61,11 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
     await tx.query('DELETE FROM group_members');
     await tx.query('DELETE FROM partner_groups WHERE NOT (id = ANY($1::text[]))', [config.groups.map((g) => g.id)]);
     for (const g of config.groups) {
-      await tx.query('INSERT INTO partner_groups (id) VALUES ($1) ON CONFLICT DO NOTHING', [g.id]);
+      await tx.query(
+        `INSERT INTO partner_groups (id, reads_per_minute, writes_per_minute) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET reads_per_minute = excluded.reads_per_minute, writes_per_minute = excluded.writes_per_minute`,
+        [g.id, toStoredLimit(g.rateLimits.readsPerMinute), toStoredLimit(g.rateLimits.writesPerMinute)],
+      );
       for (const member of g.members) {
         await tx.query('INSERT INTO group_members (group_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [g.id, member]);
       }

@@ -3,9 +3,10 @@
  * as seen by one partner. Read from the database on every request, so suspending
  * a partner or removing a grant takes effect on the partner's next request.
  */
-import type { CollectionPolicy } from '../config/types.js';
+import type { CollectionPolicy, RateLimitOverrides } from '../config/types.js';
 import type { TlpLevel } from '../policy/tlp.js';
 import type { Db, QueryOptions } from './db.js';
+import { fromStoredLimits } from './stored-limits.js';
 
 /** Lookups by key, run on every request: their plans never depend on the values. */
 const PREPARED: QueryOptions = { prepare: true };
@@ -18,6 +19,9 @@ export interface PartnerRecord {
   readonly clearance: TlpLevel;
   readonly communities: readonly string[];
   readonly identity: string | null;
+  /** The partner's own rate limits, and those of each group it belongs to. */
+  readonly rateLimits: RateLimitOverrides;
+  readonly groupRateLimits: readonly RateLimitOverrides[];
 }
 
 export interface ApiRootRecord {
@@ -117,9 +121,19 @@ export function createDirectory(db: Db): Directory {
       const rows = await db.query<{
         id: string; name: string; status: PartnerRecord['status']; api_key_hashes: string[];
         clearance: number; communities: string[]; identity: string | null;
+        reads_per_minute: number | null; writes_per_minute: number | null;
+        group_reads: (number | null)[] | null; group_writes: (number | null)[] | null;
       }>(
-        'SELECT id, name, status, api_key_hashes, clearance, communities, identity FROM partners WHERE id = $1', [id], PREPARED);
+        `SELECT p.id, p.name, p.status, p.api_key_hashes, p.clearance, p.communities, p.identity,
+           p.reads_per_minute, p.writes_per_minute, g.reads AS group_reads, g.writes AS group_writes
+         FROM partners p
+         LEFT JOIN LATERAL (SELECT array_agg(pg.reads_per_minute) AS reads, array_agg(pg.writes_per_minute) AS writes
+                            FROM group_members m JOIN partner_groups pg ON pg.id = m.group_id
+                            WHERE m.partner_id = p.id) g ON true
+         WHERE p.id = $1`, [id], PREPARED);
       const row = rows[0];
+      const groupReads = row?.group_reads ?? [];
+      const groupWrites = row?.group_writes ?? [];
       return (
         row && {
           id: row.id,
@@ -129,6 +143,8 @@ export function createDirectory(db: Db): Directory {
           clearance: Number(row.clearance) as TlpLevel,
           communities: row.communities,
           identity: row.identity,
+          rateLimits: fromStoredLimits(row.reads_per_minute, row.writes_per_minute),
+          groupRateLimits: groupReads.map((reads, i) => fromStoredLimits(reads, groupWrites[i] ?? null)),
         }
       );
     },

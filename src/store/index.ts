@@ -2,6 +2,7 @@
 import type { Db } from './db.js';
 import { createDirectory, type Directory } from './directory.js';
 import { createObjectStore, type ObjectStore } from './object-store.js';
+import { createRateWindows, type RateWindows } from './rate-windows.js';
 import { createStatusStore, type StatusStore } from './status-store.js';
 
 export interface Store {
@@ -9,6 +10,8 @@ export interface Store {
   readonly directory: Directory;
   readonly objects: ObjectStore;
   readonly statuses: StatusStore;
+  /** Request counts shared between processes (PostgreSQL only: PGlite lives in one process). */
+  readonly rateWindows: RateWindows | undefined;
 }
 
 export function createStore(db: Db): Store {
@@ -17,5 +20,6 @@ export function createStore(db: Db): Store {
     directory: createDirectory(db),
     objects: createObjectStore(db),
     statuses: createStatusStore(db),
+    rateWindows: db.kind === 'postgres' ? createRateWindows(db) : undefined,
   };
 }

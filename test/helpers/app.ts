@@ -11,7 +11,7 @@
  * Requests go through `inject()`; `headersFor(partner)` gives Basic credentials
  * and the TAXII Accept header.
  */
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/types.js';
@@ -47,6 +47,16 @@ export interface TestConfigOptions {
   readonly rwValidation?: 'strict' | 'standard' | 'permissive';
 }
 
+/**
+ * For the `server` section of a test configuration: tests make thousands of requests a
+ * second through inject(), all from 127.0.0.1, and suspended partners fail on purpose; the
+ * limits have tests of their own (attacks.test.ts, hardening.test.ts), which set them.
+ */
+export const TEST_SERVER_LIMITS = {
+  rate_limits: { reads_per_minute: 'unlimited', writes_per_minute: 'unlimited' },
+  limits: { auth_failures_per_address_per_minute: 100000, auth_failures_per_partner_per_minute: 100000 },
+};
+
 export function testConfigJson(options: TestConfigOptions = {}): Record<string, unknown> {
   return {
     server: {
@@ -55,10 +65,7 @@ export function testConfigJson(options: TestConfigOptions = {}): Record<string, 
       page_size: options.pageSize ?? { default: 100, max: 1000 },
       ...(options.maxMatchValues !== undefined && { max_match_values: options.maxMatchValues }),
       credential_cache_seconds: 60,
-      // Tests make thousands of requests a second through inject(), all from 127.0.0.1; the
-      // limits have tests of their own, which set them.
-      rate_limits: { reads_per_minute: 'unlimited', writes_per_minute: 'unlimited' },
-      limits: { auth_failures_per_address_per_minute: 100000, auth_failures_per_partner_per_minute: 100000 },
+      ...TEST_SERVER_LIMITS,
     },
     auth: {
       basic: true,
@@ -131,28 +138,39 @@ export function headersFor(partner: string | undefined): Record<string, string> 
 }
 
 export async function createTestApp(options: TestConfigOptions = {}, testDb?: TestDb): Promise<TestApp> {
-  return createAppWithConfig(testConfigJson(options), TEST_ENV, testDb, async (db) => applyConfig(db, await testConfig(options)));
+  return createAppWithConfig(testConfigJson(options), TEST_ENV, {
+    ...(testDb !== undefined && { testDb }),
+    apply: async (db) => applyConfig(db, await testConfig(options)),
+  });
+}
+
+export interface AppWithConfigOptions {
+  /** A database shared with another app of the same test; a fresh one otherwise. */
+  readonly testDb?: TestDb;
+  /** How the configuration reaches the database (applyConfig of it by default). */
+  readonly apply?: (db: TestDb['db']) => Promise<void>;
+  /** Credentials for `request(partner, …)`: partner id → API key. */
+  readonly keys?: Record<string, string>;
+  readonly logger?: FastifyBaseLogger;
 }
 
 /**
  * The real application with a configuration of the test's own (JSON as in the
- * configuration file; `env` resolves its `env` secret references). Credentials for
- * `request(partner, …)` come from `keys` (partner id → API key).
+ * configuration file; `env` resolves its `env` secret references).
  */
 export async function createAppWithConfig(
   configJson: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
-  testDb?: TestDb,
-  apply?: (db: TestDb['db']) => Promise<void>,
-  keys: Record<string, string> = KEYS,
+  options: AppWithConfigOptions = {},
 ): Promise<TestApp> {
+  const { testDb, apply, keys = KEYS } = options;
   const database = testDb ?? (await openTestDb());
   const parse = () => parseConfig(JSON.stringify(configJson), 'test-config.json', env);
   const config = await parse();
   await (apply ?? (async (db) => applyConfig(db, config)))(database.db);
   const store = createStore(database.db);
   const cursorSecret = await getOrCreateSecret(database.db, 'cursor-hmac');
-  const app = await buildApp({ config, store, cursorSecret });
+  const app = await buildApp({ config, store, cursorSecret, ...(options.logger !== undefined && { logger: options.logger }) });
   await app.ready();
   const request: TestApp['request'] = (partner, opts) =>
     app.inject({

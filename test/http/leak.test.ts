@@ -26,7 +26,7 @@
 import t, { type Test } from 'tap';
 import { isDeepStrictEqual } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
-import { createAppWithConfig, type TestApp } from '../helpers/app.js';
+import { createAppWithConfig, TEST_SERVER_LIMITS, type TestApp } from '../helpers/app.js';
 import { formatMicros } from '../../src/taxii/timestamps.js';
 import { definitionsCollectionId } from '../../src/policy/definitions.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -396,7 +396,7 @@ function generateWorld(seed: number): World {
   const objectPosts = placed.sort((a, b) => a.at - b.at).map((p) => p.post);
 
   const config: Obj = {
-    server: { title: 'leak test', default_api_root: ROOT, page_size: { default: DEFAULT_PAGE, max: 50 }, credential_cache_seconds: 60 },
+    server: { title: 'leak test', default_api_root: ROOT, page_size: { default: DEFAULT_PAGE, max: 50 }, credential_cache_seconds: 60, ...TEST_SERVER_LIMITS },
     auth: { basic: true },
     api_roots: [
       {
@@ -502,7 +502,7 @@ async function runRound(t: Test, seed: number): Promise<void> {
   const world = generateWorld(seed);
   const rng = new Rng(seed ^ 0x5eed);
   t.comment(`leak test round, seed ${seed} (replay: TAXII_LEAK_SEED=${seed} TAXII_LEAK_ROUNDS=1)`);
-  const ctx: TestApp = await createAppWithConfig(world.config, world.env, undefined, undefined, world.keys);
+  const ctx: TestApp = await createAppWithConfig(world.config, world.env, { keys: world.keys });
   t.teardown(() => ctx.close());
   const findings = new Findings(t, seed);
   const started = Date.now();

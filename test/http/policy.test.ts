@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { RECIPIENTS_EXTENSION_ID } from '../../src/policy/recipients.js';
 import { deterministicScoId } from '../../src/stix/deterministic-ids.js';
 import { applyConfig } from '../../src/store/config-sync.js';
-import { createAppWithConfig } from '../helpers/app.js';
+import { TEST_SERVER_LIMITS, createAppWithConfig } from '../helpers/app.js';
 import { indicator, malware, newVersion } from '../helpers/stix.js';
 
 type Obj = Record<string, unknown>;
@@ -67,7 +67,7 @@ const all = [{ group: 'everyone', read: true, write: true }];
 function configJson(clearanceOverride: Record<string, string> = {}, collectionOverride: Record<string, Obj> = {}): Obj {
   const coll = (id: string, alias: string, policy: Obj): Obj => ({ id, alias, title: alias, grants: all, ...policy, ...collectionOverride[alias] });
   return {
-    server: { title: 'policy tests', default_api_root: 'alliance', page_size: { default: 100, max: 1000 }, credential_cache_seconds: 60 },
+    server: { title: 'policy tests', default_api_root: 'alliance', page_size: { default: 100, max: 1000 }, credential_cache_seconds: 60, ...TEST_SERVER_LIMITS },
     auth: { basic: true },
     api_roots: [{
       id: 'alliance',
@@ -101,7 +101,7 @@ function configJson(clearanceOverride: Record<string, string> = {}, collectionOv
   };
 }
 
-const ctx = await createAppWithConfig(configJson(), ENV, undefined, undefined, KEYS);
+const ctx = await createAppWithConfig(configJson(), ENV, { keys: KEYS });
 t.teardown(() => ctx.close());
 
 /** As `taxii-exchange apply-config` would: parse the file, apply it to the same database. */

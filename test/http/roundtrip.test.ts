@@ -19,7 +19,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { applyConfig } from '../../src/store/config-sync.js';
 import { createStore } from '../../src/store/index.js';
 import { getOrCreateSecret } from '../../src/store/secrets.js';
-import { TAXII, type Status } from '../helpers/app.js';
+import { TAXII, TEST_SERVER_LIMITS, type Status } from '../helpers/app.js';
 import { openTestDb } from '../helpers/database.js';
 import { EXPECTED_REJECTIONS, expectedRejection } from '../helpers/expected-rejections.js';
 import { listJsonFiles } from '../helpers/expected-rejections.js';
@@ -214,7 +214,7 @@ const collectionId = (i: number) => `00000000-0000-4000-8000-${String(i).padStar
 const testDb = await openTestDb();
 const config = await parseConfig(
   JSON.stringify({
-    server: { title: 'round trip', page_size: { default: 1000, max: 1000 } },
+    server: { title: 'round trip', page_size: { default: 1000, max: 1000 }, ...TEST_SERVER_LIMITS },
     auth: { basic: true },
     api_roots: [
       {

@@ -8,11 +8,13 @@ import { createHash } from 'node:crypto';
 import { TaxiiError } from '../../src/errors.js';
 import { canonicalJson, contentHash } from '../../src/stix/canonical.js';
 import { createCursorCodec, type CursorScope } from '../../src/taxii/cursor.js';
-import { scanEnvelopeObjects } from '../../src/taxii/envelope-scan.js';
+import { scanEnvelope } from '../../src/taxii/i-json.js';
 import { acceptsTaxii21, isTaxii21ContentType } from '../../src/taxii/media-types.js';
 import { DEFAULT_VERSIONS, type ObjectFilter } from '../../src/taxii/query.js';
 import { PARAMS, parseQuery, type ParamSet, type ParsedQuery, type RawQuery } from '../../src/taxii/query-params.js';
 import { formatMicros, parseTimestamp, timestampToMicros, versionKey } from '../../src/taxii/timestamps.js';
+
+const scanEnvelopeObjects = (text: string) => scanEnvelope(text).raws;
 
 /** Runs fn and returns the TaxiiError it throws (fails the test when it throws nothing or something else). */
 function taxiiErrorOf(t: Test, fn: () => unknown, message: string): TaxiiError | undefined {

@@ -14,6 +14,7 @@ import type { ReadAccess } from '../../store/visibility-sql.js';
 import { redact } from '../../policy/redaction.js';
 import { statusResource } from '../resources.js';
 import { createIngestBudget } from '../ingest-budget.js';
+import { refuseCodedBody } from '../compression.js';
 import { formatMicros } from '../../taxii/timestamps.js';
 
 interface CollectionParams {
@@ -166,6 +167,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (!isTaxii21ContentType(request.headers['content-type'])) {
       throw taxiiError('UNSUPPORTED_MEDIA_TYPE', 'Send the envelope as Content-Type: application/taxii+json;version=2.1.');
     }
+    refuseCodedBody(request, reply);
     const limit = deps.config.apiRoots.find((r) => r.id === collection.apiRootId)?.maxContentLength ?? 0;
     const declared = request.headers['content-length'];
     if (Number(declared ?? 0) > limit) throw tooLarge(limit);
