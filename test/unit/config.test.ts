@@ -2,6 +2,7 @@
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { verifyApiKey } from '../../src/auth/api-keys.js';
+import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS } from '../../src/config/limits.js';
 import { ConfigError, parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/types.js';
 import { DEMO_CONFIG } from '../../src/paths.js';
@@ -219,4 +220,30 @@ t.test('env-referenced keys are hashed; the result is frozen', async (t) => {
     (config.partners[0]?.apiKeyHashes as string[])[0] = 'x';
   }, TypeError);
   t.equal(config.server.title, 'test server');
+});
+
+t.test('limits and rate limits: defaults, overrides, "unlimited", and refusals that name the field (issue 10)', async (t) => {
+  const minimal = JSON.stringify({ server: { title: 'x' }, api_roots: [{ id: 'r', title: 'R', collections: [] }], partners: [] });
+  const defaults = await parseConfig(minimal, 'minimal.json', {});
+  t.same(defaults.server.limits, DEFAULT_LIMITS, 'every limit has its default');
+  t.same(defaults.server.rateLimits, DEFAULT_RATE_LIMITS, 'and so do the rate limits');
+
+  const json = base();
+  const server = json['server'] as Json;
+  server['limits'] = { request_timeout_seconds: 60, database_lock_timeout_seconds: 2 };
+  server['rate_limits'] = { reads_per_minute: 'unlimited' };
+  (json['partners'] as Json[])[0] = { ...(json['partners'] as Json[])[0], rate_limits: { writes_per_minute: 7 } };
+  (json['groups'] as Json[])[0] = { ...(json['groups'] as Json[])[0], rate_limits: { reads_per_minute: 'unlimited', writes_per_minute: 20 } };
+  const config = await parseConfig(JSON.stringify(json), 'limits.json', TEST_ENV);
+  t.equal(config.server.limits.requestTimeoutSeconds, 60, 'a limit set in the file');
+  t.equal(config.server.limits.databaseLockTimeoutSeconds, 2);
+  t.equal(config.server.limits.headersTimeoutSeconds, DEFAULT_LIMITS.headersTimeoutSeconds, 'the others keep their defaults');
+  t.same(config.server.rateLimits, { readsPerMinute: Infinity, writesPerMinute: DEFAULT_RATE_LIMITS.writesPerMinute }, '"unlimited" is Infinity');
+  t.same(config.partners[0]?.rateLimits, { writesPerMinute: 7 }, 'a partner sets only what it names');
+  t.same(config.groups[0]?.rateLimits, { readsPerMinute: Infinity, writesPerMinute: 20 });
+
+  await broken(t, (j) => ((j['server'] as Json)['limits'] = { request_timout_seconds: 5 }), 'server.limits', /unknown property "request_timout_seconds"/, 'a misspelt limit');
+  await broken(t, (j) => ((j['server'] as Json)['limits'] = { max_connections: 0 }), 'server.limits.max_connections', /must be >= 1/, 'a limit of 0');
+  await broken(t, (j) => ((j['server'] as Json)['rate_limits'] = { reads_per_minute: 0 }), 'server.rate_limits.reads_per_minute', /.+/, 'a rate of 0 (say "unlimited" or a positive number)');
+  await broken(t, (j) => ((j['partners'] as Json[])[0] = { ...(j['partners'] as Json[])[0], rate_limits: { reads_per_minute: 'lots' } }), 'partners.0.rate_limits.reads_per_minute', /.+/, 'a rate that is not a number');
 });
