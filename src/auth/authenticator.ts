@@ -34,10 +34,9 @@ export interface Authenticator {
   /**
    * Checks a partner id and API key. `beforeHashing` runs before a key is hashed
    * (not when the check is answered from the cache of recent successes): it throws
-   * to refuse the attempt unchecked, and returns what to call once the attempt
-   * succeeded.
+   * to refuse the attempt unchecked, and returns what to call with the outcome.
    */
-  basic(partnerId: string, apiKey: string, beforeHashing: () => () => void): Promise<Authentication>;
+  basic(partnerId: string, apiKey: string, beforeHashing: () => Promise<(succeeded: boolean) => void>): Promise<Authentication>;
   /** For an already verified token subject. */
   subject(partnerId: string): Promise<Authentication>;
 }
@@ -81,8 +80,20 @@ export function createAuthenticator(directory: Directory, options: Authenticator
   const cacheKey = (partnerId: string, apiKey: string, stored: string) =>
     createHash('sha256').update(`${partnerId}\u0000${apiKey}\u0000${stored}`).digest('base64');
 
+  /**
+   * Whether this key succeeded within the last cacheSeconds; each use extends it, so a
+   * partner that keeps polling never pays for a hash again (all of them expiring at
+   * once made every cache period a burst of scrypt work). Rotating or removing the key,
+   * or suspending the partner, still applies at once: the stored hash is part of the
+   * cache key, and the partner row is read on every request.
+   */
   const cached = (partner: PartnerRecord, apiKey: string) =>
-    partner.apiKeyHashes.some((stored) => (verified.get(cacheKey(partner.id, apiKey, stored)) ?? 0) > now());
+    partner.apiKeyHashes.some((stored) => {
+      const key = cacheKey(partner.id, apiKey, stored);
+      if ((verified.get(key) ?? 0) <= now()) return false;
+      verified.set(key, now() + options.cacheSeconds * 1000);
+      return true;
+    });
 
   /** One scrypt per stored key, and one against a dummy hash when there is none to try. */
   async function keyMatches(partnerId: string, hashes: readonly string[], apiKey: string): Promise<boolean> {
@@ -114,13 +125,16 @@ export function createAuthenticator(directory: Directory, options: Authenticator
       const checkKey = cacheKey(partnerId, apiKey, hashes.join(','));
       let check = checking.get(checkKey);
       if (check === undefined) {
-        const succeeded = beforeHashing();
-        check = keyMatches(partnerId, hashes, apiKey)
-          .then((matches) => {
-            if (matches && active) succeeded();
+        check = (async () => {
+          const report = await beforeHashing();
+          let matches = false;
+          try {
+            matches = await keyMatches(partnerId, hashes, apiKey);
             return matches;
-          })
-          .finally(() => checking.delete(checkKey));
+          } finally {
+            report(matches && active);
+          }
+        })().finally(() => checking.delete(checkKey));
         checking.set(checkKey, check);
       }
       const matches = await check;

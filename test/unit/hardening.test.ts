@@ -64,7 +64,7 @@ t.test('issue 10 defect 6: every refused Basic attempt costs one key check, so p
     },
   });
   let hashed = 0;
-  const before = () => {
+  const before = async () => {
     hashed += 1;
     return () => undefined;
   };
@@ -93,7 +93,7 @@ t.test('issue 10 defect 6: every refused Basic attempt costs one key check, so p
   const first = await auth.basic('alice', 'right-a', before);
   t.ok('principal' in first, 'the right key authenticates');
   checked.length = 0;
-  const again = await auth.basic('alice', 'right-a', () => {
+  const again = await auth.basic('alice', 'right-a', async () => {
     throw new Error('a cached success must not be throttled or hashed');
   });
   t.ok('principal' in again, 'a recent success is answered from the cache');
@@ -106,7 +106,7 @@ t.test('issue 10 defect 6: every refused Basic attempt costs one key check, so p
   t.equal(checked.length, 1, 'by one shared key check');
   t.equal(hashed, 1, 'taking one throttle token');
 
-  const refusedUnchecked = await auth.basic('bob', 'x', () => {
+  const refusedUnchecked = await auth.basic('bob', 'x', async () => {
     throw new TaxiiError({ code: 'T', status: 429, title: 'x' }, 'throttled');
   }).catch((err: unknown) => err);
   t.type(refusedUnchecked, TaxiiError, 'a throttled attempt is refused before any hashing');
@@ -152,23 +152,45 @@ t.test('token buckets: a burst of perMinute, refilled continuously, bounded in k
 t.test('issue 10 defect 6: failed authentications are rationed per address and per partner id', async (t) => {
   let clock = 0;
   const throttle = createAuthThrottle({ ...DEFAULT_LIMITS, authFailuresPerAddressPerMinute: 4, authFailuresPerPartnerPerMinute: 2 }, () => clock);
-  throttle.attempt('10.0.0.1', 'alice');
-  throttle.attempt('10.0.0.2', 'alice');
-  const perPartner = errorOf(() => throttle.attempt('10.0.0.3', 'alice'));
-  t.equal(perPartner?.status, 429, 'the third failure for one partner id, from a third address, is 429');
+  const fail = async (address: string, id: string) => (await throttle.attempt(address, id))(false);
+  await fail('10.0.0.1', 'alice');
+  await fail('10.0.0.2', 'alice');
+  const perPartner = await rejectionOf(throttle.attempt('10.0.0.3', 'alice'));
+  t.equal(perPartner?.status, 429, 'after two failures for one partner id, from two addresses, a third address gets 429');
   t.equal(perPartner?.kind.code, 'TAXII_ERR_AUTH_THROTTLED');
   t.ok((perPartner?.retryAfterSeconds ?? 0) > 0, 'with a Retry-After');
-  t.equal(errorOf(() => throttle.attempt('10.0.0.3', 'bob')), undefined, 'another partner id from that address is not affected');
-  for (const id of ['p1', 'p2', 'p3', 'p4']) t.equal(errorOf(() => throttle.attempt('10.0.0.9', id)), undefined, `failure ${id}`);
-  t.equal(errorOf(() => throttle.attempt('10.0.0.9', 'p5'))?.status, 429, 'one address naming many partner ids is stopped too');
+  t.equal(await rejectionOf(throttle.attempt('10.0.0.3', 'bob').then((report) => report(true))), undefined, 'another partner id from that address is not affected');
+  for (const id of ['p1', 'p2', 'p3', 'p4']) await fail('10.0.0.9', id);
+  t.equal((await rejectionOf(throttle.attempt('10.0.0.9', 'p5')))?.status, 429, 'one address naming many partner ids is stopped too');
   t.equal(errorOf(() => throttle.check('10.0.0.9'))?.status, 429, 'check() refuses a throttled address before any work');
-  const succeeded = throttle.attempt('10.0.0.5', 'carol');
-  succeeded();
-  succeeded();
-  for (let i = 0; i < 2; i++) throttle.attempt('10.0.0.5', 'carol')();
-  t.equal(errorOf(() => throttle.attempt('10.0.0.5', 'carol')), undefined, 'successes give their tokens back');
+  for (let i = 0; i < 10; i++) (await throttle.attempt('10.0.0.5', 'carol'))(true);
+  t.equal(await rejectionOf(throttle.attempt('10.0.0.5', 'carol').then((report) => report(false))), undefined, 'successes cost nothing');
   clock += 60_000;
-  t.equal(errorOf(() => throttle.attempt('10.0.0.3', 'alice')), undefined, 'after a minute the partner id may be tried again');
+  t.equal(await rejectionOf(throttle.attempt('10.0.0.3', 'alice').then((report) => report(true))), undefined, 'after a minute the partner id may be tried again');
+});
+
+t.test('issue 10 defect 6: one address hashes two keys at a time; many logins behind one proxy queue, none is refused', async (t) => {
+  const throttle = createAuthThrottle({ ...DEFAULT_LIMITS, authFailuresPerAddressPerMinute: 3 });
+  let running = 0;
+  let most = 0;
+  const login = async (i: number) => {
+    const report = await throttle.attempt('10.1.1.1', `partner-${i}`);
+    running += 1;
+    most = Math.max(most, running);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    running -= 1;
+    report(true);
+  };
+  const results = await Promise.all(Array.from({ length: 40 }, (_, i) => rejectionOf(login(i))));
+  t.ok(results.every((r) => r === undefined), '40 concurrent good logins from one address, with a budget of 3 failures: all pass');
+  t.equal(most, 2, 'at most two hashed at once');
+  const guesses = await Promise.all(Array.from({ length: 40 }, (_, i) =>
+    rejectionOf(throttle.attempt('10.2.2.2', `guess-${i}`).then(async (report) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      report(false);
+    }))));
+  const refused = guesses.filter((r) => r?.status === 429).length;
+  t.ok(refused >= 40 - 3 - 2, `40 concurrent wrong guesses: only the budget (3) plus those already hashing get through (${40 - refused} did)`);
 });
 
 t.test('rate limits: partner over groups over the server default; the most generous group wins', async (t) => {
