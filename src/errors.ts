@@ -26,6 +26,7 @@ export const Errors = Object.freeze({
   TIMEOUT: kind('TAXII_ERR_REQUEST_TIMEOUT', 408, 'Request timeout'),
   TOO_LARGE: kind('TAXII_ERR_REQUEST_TOO_LARGE', 413, 'Request body too large'),
   UNSUPPORTED_MEDIA_TYPE: kind('TAXII_ERR_MEDIA_UNSUPPORTED', 415, 'Unsupported media type'),
+  EXPECTATION_FAILED: kind('TAXII_ERR_REQUEST_EXPECTATION_FAILED', 417, 'Expectation failed'),
   UNPROCESSABLE: kind('TAXII_ERR_CONTENT_UNPROCESSABLE', 422, 'Unprocessable content'),
   RATE_LIMITED: kind('TAXII_ERR_REQUEST_RATE_LIMITED', 429, 'Too many requests'),
   AUTH_THROTTLED: kind('TAXII_ERR_AUTH_THROTTLED', 429, 'Too many failed authentications'),

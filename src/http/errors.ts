@@ -6,7 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TaxiiError, taxiiError, toErrorResource, type ErrorName } from '../errors.js';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { transientFailure } from '../store/db-errors.js';
 import { TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
 
@@ -51,23 +51,65 @@ function clientErrorOf(code: string | undefined): TaxiiError {
   return taxiiError('MALFORMED', 'The HTTP request could not be parsed.');
 }
 
+/** A TAXII error written straight to a socket, for what never reaches Fastify. */
+function rawErrorResponse(failure: TaxiiError): string {
+  const body = JSON.stringify(toErrorResource(failure, randomUUID()));
+  return (
+    `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? 'Error'}\r\n` +
+    `Content-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+// How long the answer to an earlier pipelined request may take before the connection is dropped.
+const PENDING_ANSWER_MS = 30_000;
+
 /**
  * Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers
  * over the size limit, a request that does not arrive in time, bytes that are not
- * HTTP) still get a TAXII error resource; the connection is then closed.
+ * HTTP) still get a TAXII error resource; the connection is then closed. When a
+ * pipelined request before the bad one is still being answered, its answer goes out
+ * first and the error after it (RFC 9112 §9.3.2): the client must not read the error
+ * as the answer to its valid request.
  */
 export function writeClientError(error: Error & { code?: string }, socket: Socket): void {
-  // A reset connection has nobody to answer; a response already under way cannot be replaced.
-  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  if (error.code !== 'ECONNRESET' && socket.writable && !inProgress) {
-    const failure = clientErrorOf(error.code);
-    const body = JSON.stringify(toErrorResource(failure, randomUUID()));
-    socket.write(
-      `HTTP/1.1 ${failure.status} ${STATUS_CODES[failure.status] ?? 'Error'}\r\n` +
-        `Content-Type: ${TAXII_MEDIA_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
   }
-  socket.destroySoon();
+  const answer = () => {
+    if (socket.writable) socket.write(rawErrorResponse(clientErrorOf(error.code)));
+    socket.destroySoon();
+  };
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+  // An error while the pending request itself is still arriving (a timeout, a broken body)
+  // concerns that request, whose answer will never come; otherwise it is a later request's.
+  if (pending !== undefined && !pending.writableFinished && pending.req.complete) {
+    const giveUp = setTimeout(() => socket.destroy(), PENDING_ANSWER_MS);
+    giveUp.unref();
+    pending.once('finish', () => {
+      clearTimeout(giveUp);
+      answer();
+    });
+    pending.once('close', () => socket.destroySoon());
+    return;
+  }
+  // An answer already under way cannot be replaced by another.
+  if (pending?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  answer();
+}
+
+/**
+ * An Expect other than 100-continue (RFC 9110 §10.1.1): 417 as a TAXII error resource
+ * (Node would answer a bare 417 itself).
+ */
+export function refuseExpectation(_request: IncomingMessage, response: ServerResponse): void {
+  const failure = taxiiError('EXPECTATION_FAILED', 'This server meets no expectation but 100-continue; send the request without Expect.');
+  const body = JSON.stringify(toErrorResource(failure, randomUUID()));
+  response.writeHead(failure.status, { 'content-type': TAXII_MEDIA_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' });
+  response.end(body);
 }
 
 /**

@@ -170,6 +170,9 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     refuseCodedBody(request, reply);
     const limit = deps.config.apiRoots.find((r) => r.id === collection.apiRootId)?.maxContentLength ?? 0;
     const declared = request.headers['content-length'];
+    if (declared !== undefined && !/^[0-9]{1,15}$/.test(declared)) {
+      throw taxiiError('MALFORMED', 'Content-Length must be the body size as a decimal number of bytes (RFC 9110 §8.6).');
+    }
     if (Number(declared ?? 0) > limit) throw tooLarge(limit);
     // A chunked body may be as large as the limit allows.
     const release = deps.bodies.admit(principalOf(request).partnerId, declared === undefined ? limit : Number(declared));
