@@ -54,6 +54,12 @@ export function createRateLimiter(windows: RateWindows | undefined, logger: Fast
   const keys = new Map<string, KeyState>();
   let syncing: Promise<void> | undefined;
   let lastPurge = 0;
+  // Logged once per outage, not every second of it.
+  let sharing = true;
+  const cannotShare = (err: unknown, what: string) => {
+    if (sharing) logger.warn({ err }, `rate limit counts could not be ${what}; counting locally until the database answers`);
+    sharing = false;
+  };
 
   const sync = async () => {
     if (windows === undefined) return;
@@ -79,6 +85,8 @@ export function createRateLimiter(windows: RateWindows | undefined, logger: Fast
         lastPurge = t;
         await windows.purge(window - 2 * WINDOW_MS);
       }
+      if (!sharing) logger.info('rate limit counts are shared again');
+      sharing = true;
     } catch (err) {
       // Counted again at the next sync; meanwhile the local counts still apply.
       for (const [key, count] of flushed) {
@@ -87,7 +95,7 @@ export function createRateLimiter(windows: RateWindows | undefined, logger: Fast
           state.pending += count;
         }
       }
-      logger.warn({ err }, 'rate limit counts could not be shared; counting locally');
+      cannotShare(err, 'shared');
     }
   };
 
@@ -107,7 +115,7 @@ export function createRateLimiter(windows: RateWindows | undefined, logger: Fast
           state.previous = counts.previous;
         }
       } catch (err) {
-        logger.warn({ err }, 'rate limit counts could not be read; counting locally');
+        cannotShare(err, 'read');
       }
     }
     // Another request of the same key may have got here first.

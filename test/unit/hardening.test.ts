@@ -45,7 +45,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<TaxiiError | unde
   return undefined;
 }
 
-const silent = { warn: () => undefined } as unknown as Parameters<typeof createRateLimiter>[1];
+const silent = { warn: () => undefined, info: () => undefined } as unknown as Parameters<typeof createRateLimiter>[1];
 
 t.test('issue 10 defect 6: every refused Basic attempt costs one key check, so partner ids cannot be told apart by time', async (t) => {
   const partners = new Map([
