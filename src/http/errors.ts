@@ -128,6 +128,19 @@ export function frameworkError(error: FastifyError, request: FastifyRequest, rep
   reply.raw.end(body);
 }
 
+/**
+ * A 503 is expected while the database is away or busy: one warning line with its cause,
+ * not an error with a stack for each of the hundreds of requests an outage refuses.
+ */
+function logUnavailable(request: FastifyRequest, error: TaxiiError): void {
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  request.log.warn(
+    { unavailable: { description: error.description, ...(cause !== undefined && { cause: cause.message }), ...(typeof code === 'string' && { code }) } },
+    'service unavailable',
+  );
+}
+
 export function registerErrorHandling(app: FastifyInstance, challenge: string): void {
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: TaxiiError): FastifyReply => {
     if (error.status === 401) reply.header('www-authenticate', challenge);
@@ -139,14 +152,15 @@ export function registerErrorHandling(app: FastifyInstance, challenge: string): 
   };
   app.setErrorHandler((error: FastifyError | TaxiiError, request, reply) => {
     if (error instanceof TaxiiError) {
-      if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+      if (error.status === 503) logUnavailable(request, error);
+      else if (error.status >= 500) request.log.error({ err: error }, 'request failed');
       return sendError(reply, request, error);
     }
     const mapped = fromFastifyError(error);
     if (mapped !== undefined) return sendError(reply, request, mapped);
     const transient = transientFailure(error);
     if (transient !== undefined) {
-      request.log.error({ err: error }, 'transient failure');
+      logUnavailable(request, Object.assign(transient, { cause: error }));
       return sendError(reply, request, transient);
     }
     request.log.error({ err: error }, 'unexpected error');

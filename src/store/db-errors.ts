@@ -60,7 +60,21 @@ export function transientFailure(error: unknown): TaxiiError | undefined {
   return taxiiError('UNAVAILABLE', 'The database is unavailable; retry later.', undefined, RETRY_AFTER_OUTAGE);
 }
 
-/** Rethrows a transient failure as the catalogue's 503, anything else unchanged. */
+/**
+ * Whether the connection that raised `error` can no longer be trusted (lost, reset,
+ * or a statement whose answer never came, still queued on it): it must be destroyed,
+ * not rolled back and reused.
+ */
+export function connectionLost(error: unknown): boolean {
+  if (!(error instanceof Error) || error instanceof TaxiiError) return false;
+  const code = codeOf(error);
+  return code.startsWith('08') || code.startsWith('57P0') || TRANSIENT_SYSTEM_CODES.has(code) ||
+    TRANSIENT_MESSAGES.some((m) => error.message.includes(m));
+}
+
+/** Rethrows a transient failure as the catalogue's 503 (the driver's error as its cause), anything else unchanged. */
 export function rethrowDatabaseError(error: unknown): never {
-  throw transientFailure(error) ?? error;
+  const transient = transientFailure(error);
+  if (transient === undefined) throw error;
+  throw Object.assign(transient, { cause: error });
 }

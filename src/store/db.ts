@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { taxiiError } from '../errors.js';
-import { rethrowDatabaseError } from './db-errors.js';
+import { connectionLost, rethrowDatabaseError } from './db-errors.js';
 
 export type SqlParam = string | number | boolean | null | readonly string[] | readonly number[] | readonly boolean[];
 
@@ -121,15 +121,41 @@ function createPgDb(connectionString: string, poolSize: number, timeouts: DbTime
     }
     return { name, text, values: params as unknown[] };
   };
-  const viaClient = (client: pg.ClientBase): Queryable => ({
-    async query<R extends object>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions) {
-      const result = await client.query<R>(statement(sql, params, options)).catch(rethrowDatabaseError);
-      return result.rows;
-    },
-    async exec(sql: string) {
-      await client.query(sql).catch(rethrowDatabaseError);
-    },
-  });
+  /** Statements on one checked-out client; `failed` sees each driver error before it is translated. */
+  const viaClient = (client: pg.ClientBase, failed: (err: unknown) => void): Queryable => {
+    const fail = (err: unknown): never => {
+      failed(err);
+      return rethrowDatabaseError(err);
+    };
+    return {
+      async query<R extends object>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions) {
+        const result = await client.query<R>(statement(sql, params, options)).catch(fail);
+        return result.rows;
+      },
+      async exec(sql: string) {
+        await client.query(sql).catch(fail);
+      },
+    };
+  };
+
+  /**
+   * A client for a transaction, with `onError` listening from the moment it is handed
+   * over: pg-pool hands a new client over from inside its socket handler, having removed
+   * its own listener, so a listener added after an await may come too late for a
+   * connection terminated right after it opened (an unhandled 'error' event ends the process).
+   */
+  const checkout = (onError: (err: Error) => void) =>
+    new Promise<pg.PoolClient>((resolve, reject) => {
+      pool.connect((err, client) => {
+        if (err !== undefined && err !== null) reject(err);
+        else if (client === undefined) reject(new Error('the pool handed over no client'));
+        else {
+          client.on('error', onError);
+          resolve(client);
+        }
+      });
+    });
+
   return {
     kind: 'postgres',
     async query<R extends object>(sql: string, params: readonly SqlParam[] = [], options?: QueryOptions) {
@@ -142,32 +168,36 @@ function createPgDb(connectionString: string, poolSize: number, timeouts: DbTime
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const leave = await gate.enter();
+      // Once the connection is lost (or a statement on it never answered), it is destroyed:
+      // a ROLLBACK would only queue behind the stuck statement. PostgreSQL rolls back a
+      // transaction whose connection closes.
+      let lost: unknown;
+      const onError = (err: Error) => {
+        lost ??= err;
+      };
+      const onFailedStatement = (err: unknown) => {
+        if (connectionLost(err)) lost ??= err;
+      };
       let client: pg.PoolClient;
       try {
-        client = await pool.connect().catch(rethrowDatabaseError);
+        client = await checkout(onError).catch(rethrowDatabaseError);
       } catch (err) {
         leave();
         throw err;
       }
-      // A checked-out client has no listener of the pool's: a connection lost between two
-      // statements would otherwise be an unhandled 'error' event, which ends the process.
-      let lost: Error | undefined;
-      const onError = (err: Error) => {
-        lost = err;
-      };
-      client.on('error', onError);
+      const tx = viaClient(client, onFailedStatement);
       try {
-        await client.query('BEGIN').catch(rethrowDatabaseError);
-        const result = await fn(viaClient(client));
-        await client.query('COMMIT').catch(rethrowDatabaseError);
+        await tx.exec('BEGIN');
+        const result = await fn(tx);
+        await tx.exec('COMMIT');
         return result;
       } catch (err) {
-        if (lost === undefined) await client.query('ROLLBACK').catch((rollbackFailed: Error) => (lost = rollbackFailed));
+        if (lost === undefined) await client.query('ROLLBACK').catch((rollbackFailed: unknown) => (lost = rollbackFailed));
         throw err;
       } finally {
         client.off('error', onError);
         // A client whose connection failed is destroyed, not returned to the pool.
-        client.release(lost);
+        client.release(lost === undefined ? undefined : lost instanceof Error ? lost : new Error(String(lost)));
         leave();
       }
     },

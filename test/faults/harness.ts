@@ -1,0 +1,184 @@
+/**
+ * What the fault-injection tests share (not a test file: npm test runs *.test.ts
+ * only): when they run, teardown, waiting, and the production entry point
+ * src/server.ts run as a child process, as in test/http/workers.test.ts, with the
+ * demo configuration plus limits of the test's choosing. load.ts drives it,
+ * invariants.ts checks what it did.
+ */
+import type { Test } from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEMO_CONFIG } from '../../src/paths.js';
+import { missingPostgres } from '../helpers/throwaway-cluster.js';
+
+const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
+// The loader tap runs this file with, so the child (and its workers) run the TypeScript sources too.
+const LOADER = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
+const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * Why this file's fault tests do not run, or undefined when they do. CI runs `npm test`
+ * twice: on PGlite (TAXII_TEST_DATABASE_URL unset), then on the local PostgreSQL. These
+ * tests start a PostgreSQL cluster of their own and never use TAXII_TEST_DATABASE_URL, so
+ * they run in the first run only: a second run would test the same thing again.
+ */
+export function skipReason(): string | undefined {
+  if ((process.env['TAXII_TEST_DATABASE_URL'] ?? '') !== '') {
+    return 'fault tests run in the PGlite run of npm test only (they bring their own PostgreSQL cluster)';
+  }
+  return missingPostgres();
+}
+
+/**
+ * Teardown in reverse order of set-up, whatever happened: servers stop before the
+ * cluster they use is removed. Returns `defer`, which adds a step.
+ */
+export function teardownStack(t: Test): (step: () => unknown) => void {
+  const steps: (() => unknown)[] = [];
+  t.teardown(async () => {
+    for (const step of steps.reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        t.comment(`teardown step failed: ${(err as Error).message}`);
+      }
+    }
+  });
+  return (step) => steps.push(step);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `find` returns something, or fails after `timeoutMs` with `what` in the message. */
+export async function waitFor<T>(what: string, timeoutMs: number, find: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** What `find` returns once it returns something, or undefined after `timeoutMs`. */
+export async function eventually<T>(timeoutMs: number, find: () => T | undefined): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined || Date.now() > deadline) return found;
+    await sleep(100);
+  }
+}
+
+/** A temporary directory removed at teardown, and a configuration file in it. */
+export function faultConfig(limits: Record<string, number>): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'taxii-faults-config-'));
+  const demo = JSON.parse(readFileSync(DEMO_CONFIG, 'utf8')) as { server: Record<string, unknown> };
+  demo.server['limits'] = { shutdown_grace_seconds: 2, ...limits };
+  // Rate limits would answer 429 to the load loops and hide what the faults do.
+  demo.server['rate_limits'] = { reads_per_minute: 'unlimited', writes_per_minute: 'unlimited' };
+  const path = join(dir, 'config.json');
+  writeFileSync(path, JSON.stringify(demo, null, 2));
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface ServerOptions {
+  readonly databaseUrl: string;
+  readonly port: number;
+  readonly configPath: string;
+  readonly workers?: number;
+  readonly poolSize?: number;
+}
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Every JSON log line written so far. */
+  readonly lines: Record<string, unknown>[];
+  stderr(): string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  alive(): boolean;
+  /** Resolves once the server (every worker) listens; fails if it exits first. */
+  ready(): Promise<void>;
+  /** SIGTERM, then SIGKILL if it has not exited within 20 s. */
+  stop(): Promise<void>;
+  /** Log lines at level error (50) or above, and anything on stderr, for failure messages. */
+  problems(): string;
+}
+
+export function startServer(options: ServerOptions): ServerProcess {
+  const inherited: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('PG') && !name.startsWith('TAXII_') && name !== 'DATABASE_URL') inherited[name] = value;
+  }
+  const child = spawn(process.execPath, [...LOADER, SERVER], {
+    env: {
+      ...inherited,
+      TAXII_CONFIG: options.configPath,
+      DATABASE_URL: options.databaseUrl,
+      TAXII_HOST: '127.0.0.1',
+      TAXII_PORT: String(options.port),
+      TAXII_WORKERS: String(options.workers ?? 1),
+      TAXII_DB_POOL: String(options.poolSize ?? 10),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    const complete = stdout.split('\n');
+    stdout = complete.pop() ?? '';
+    for (const line of complete) {
+      if (!line.startsWith('{')) continue;
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        stderr += `${line}\n`;
+      }
+    }
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exitCode = code ?? -1;
+      resolve({ code, signal });
+    });
+  });
+  const server: ServerProcess = {
+    child,
+    port: options.port,
+    lines,
+    stderr: () => stderr,
+    exited,
+    alive: () => exitCode === undefined,
+    async ready() {
+      await waitFor(`the server on port ${options.port} to be ready`, READY_TIMEOUT_MS, () => {
+        if (!server.alive()) throw new Error(`the server exited before it was ready:\n${server.problems()}`);
+        return lines.some((l) => String(l['msg']).startsWith('taxii-exchange ready')) ? true : undefined;
+      });
+    },
+    async stop() {
+      if (!server.alive()) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+    problems() {
+      // 503s are logged at level error too; they are what the tests expect.
+      const errors = lines
+        .filter((l) => Number(l['level']) >= 50 && l['msg'] !== 'transient failure' && (l['err'] as { kind?: { status?: number } } | undefined)?.kind?.status !== 503)
+        .slice(-10)
+        .map((l) => JSON.stringify(l).slice(0, 2_000));
+      return [...errors, stderr.slice(-4_000)].join('\n');
+    },
+  };
+  return server;
+}
