@@ -91,6 +91,8 @@ export interface ServerOptions {
   readonly configPath: string;
   readonly workers?: number;
   readonly poolSize?: number;
+  /** Node.js options of the server process, e.g. its heap size. */
+  readonly nodeOptions?: readonly string[];
 }
 
 export interface ServerProcess {
@@ -114,7 +116,7 @@ export function startServer(options: ServerOptions): ServerProcess {
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('PG') && !name.startsWith('TAXII_') && name !== 'DATABASE_URL') inherited[name] = value;
   }
-  const child = spawn(process.execPath, [...LOADER, SERVER], {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...LOADER, SERVER], {
     env: {
       ...inherited,
       TAXII_CONFIG: options.configPath,

@@ -29,7 +29,9 @@ export interface Outcome {
 }
 
 /** One request on a connection of its own (so node:cluster hands each to the next worker), with a client timeout. */
-export function send(port: number, method: 'GET' | 'POST', path: string, body?: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Outcome> {
+export function send(
+  port: number, method: 'GET' | 'POST', path: string, body?: string, timeoutMs = REQUEST_TIMEOUT_MS, authorization = AUTH,
+): Promise<Outcome> {
   const startedAt = Date.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -41,7 +43,7 @@ export function send(port: number, method: 'GET' | 'POST', path: string, body?: 
     const req = request(
       {
         host: '127.0.0.1', port, path, method, agent: false,
-        headers: { accept: TAXII, authorization: AUTH, ...(body !== undefined && { 'content-type': TAXII }) },
+        headers: { accept: TAXII, authorization, ...(body !== undefined && { 'content-type': TAXII }) },
       },
       (res) => {
         let text = '';
