@@ -9,9 +9,9 @@
  * ends the server with "JavaScript heap out of memory" within the first seconds.)
  */
 import t from 'tap';
-import { freePort, startThrowawayCluster } from '../helpers/throwaway-cluster.js';
+import { freePort } from '../helpers/throwaway-cluster.js';
 import { indicator } from '../helpers/stix.js';
-import { faultConfig, skipReason, startServer, teardownStack } from './harness.js';
+import { faultConfig, skipReason, startServer, faultCluster } from './harness.js';
 import { checkStore } from './invariants.js';
 import { describe, send, SHARED, type Accepted, type Outcome } from './load.js';
 
@@ -33,10 +33,7 @@ const cutOff = (o: Outcome) => o.status === 0 && /EPIPE|ECONNRESET/.test(o.error
 
 if (skip !== undefined) t.plan(0, skip);
 else {
-  const defer = teardownStack(t);
-  const cluster = await startThrowawayCluster({ maxConnections: 40 });
-  defer(() => cluster.remove());
-  await cluster.createDatabase(DATABASE);
+  const { defer, cluster } = await faultCluster(t, DATABASE);
   const config = faultConfig({});
   defer(() => config.remove());
   const server = startServer({

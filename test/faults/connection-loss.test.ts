@@ -7,8 +7,8 @@
  * back, without a restart.
  */
 import t, { type Test } from 'tap';
-import { freePort, startThrowawayCluster, type Backend } from '../helpers/throwaway-cluster.js';
-import { faultConfig, skipReason, sleep, startServer, teardownStack } from './harness.js';
+import { freePort, type Backend } from '../helpers/throwaway-cluster.js';
+import { faultConfig, skipReason, sleep, startServer, faultCluster } from './harness.js';
 import { catchUp, checkAnswers, checkStore, waitUntilServing } from './invariants.js';
 import { createPoller, describe, startLoad, tally, type Load, type Outcome } from './load.js';
 import { startPgProxy } from './pg-proxy.js';
@@ -18,10 +18,7 @@ const skip = skipReason();
 
 if (skip !== undefined) t.plan(0, skip);
 else {
-  const defer = teardownStack(t);
-  const cluster = await startThrowawayCluster({ maxConnections: 40 });
-  defer(() => cluster.remove());
-  await cluster.createDatabase(DATABASE);
+  const { defer, cluster } = await faultCluster(t, DATABASE);
   const config = faultConfig({
     database_statement_timeout_seconds: 10,
     database_lock_timeout_seconds: 5,

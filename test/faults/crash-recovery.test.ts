@@ -6,8 +6,8 @@
  * A 202 is only sent once its transaction has committed.
  */
 import t from 'tap';
-import { freePort, startThrowawayCluster } from '../helpers/throwaway-cluster.js';
-import { faultConfig, skipReason, sleep, startServer, teardownStack, waitFor, type ServerProcess } from './harness.js';
+import { freePort } from '../helpers/throwaway-cluster.js';
+import { faultConfig, skipReason, sleep, startServer, faultCluster, waitFor, type ServerProcess } from './harness.js';
 import { catchUp, checkAnswers, checkStore, waitUntilServing } from './invariants.js';
 import { createPoller, describe, send, startLoad, tally } from './load.js';
 
@@ -16,10 +16,7 @@ const skip = skipReason();
 
 if (skip !== undefined) t.plan(0, skip);
 else {
-  const defer = teardownStack(t);
-  const cluster = await startThrowawayCluster({ maxConnections: 40 });
-  defer(() => cluster.remove());
-  await cluster.createDatabase(DATABASE);
+  const { defer, cluster } = await faultCluster(t, DATABASE);
   const config = faultConfig({});
   defer(() => config.remove());
   const port = await freePort();

@@ -8,8 +8,8 @@
  * 500 or a hang, and reads keep their connections while writers wait.
  */
 import t from 'tap';
-import { freePort, startThrowawayCluster } from '../helpers/throwaway-cluster.js';
-import { faultConfig, skipReason, sleep, startServer, teardownStack } from './harness.js';
+import { freePort } from '../helpers/throwaway-cluster.js';
+import { faultConfig, skipReason, sleep, startServer, faultCluster } from './harness.js';
 import { catchUp, checkAnswers, checkStore, waitUntilServing } from './invariants.js';
 import { createPoller, describe, envelope, send, SHARED, SHARED_ID, startLoad, tally, type Outcome } from './load.js';
 
@@ -38,10 +38,7 @@ function descriptionOf(o: Outcome): string {
 
 if (skip !== undefined) t.plan(0, skip);
 else {
-  const defer = teardownStack(t);
-  const cluster = await startThrowawayCluster({ maxConnections: 40 });
-  defer(() => cluster.remove());
-  await cluster.createDatabase(DATABASE);
+  const { defer, cluster } = await faultCluster(t, DATABASE);
   await cluster.createLimitedRole(LIMITED_ROLE, LIMITED_CONNECTIONS);
   await cluster.createDatabase(LIMITED_DATABASE, LIMITED_ROLE);
 
@@ -157,16 +154,18 @@ else {
     }
     t.ok(caught, 'the POST waits for the row lock, inside its transaction, when the database freezes');
     let frozen = Date.now();
+    let thawed = Number.POSITIVE_INFINITY;
     try {
       cluster.freeze();
       frozen = Date.now();
       // Longer than two client-side query timeouts, so that a request waiting for two of them would show.
       await sleep(FREEZE_MS);
     } finally {
+      // Taken before the thaw: a request answered after it (within the release below) is no answer of the freeze.
+      thawed = Date.now();
       cluster.thaw();
       await lock.release();
     }
-    const thawed = Date.now();
     const probed = await probe;
     const { afterMs } = await waitUntilServing(serverB.port, 15_000);
     await load.stop();

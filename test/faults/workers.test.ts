@@ -7,8 +7,8 @@
  * terminated: date_added stays unique and in order, nothing is lost or doubled.
  */
 import t from 'tap';
-import { freePort, startThrowawayCluster } from '../helpers/throwaway-cluster.js';
-import { eventually, faultConfig, skipReason, sleep, startServer, teardownStack, waitFor } from './harness.js';
+import { freePort } from '../helpers/throwaway-cluster.js';
+import { eventually, faultConfig, skipReason, sleep, startServer, faultCluster, waitFor } from './harness.js';
 import { catchUp, checkAnswers, checkStore, waitUntilServing } from './invariants.js';
 import { createPoller, startLoad, tally, type Outcome } from './load.js';
 
@@ -18,10 +18,7 @@ const skip = skipReason();
 
 if (skip !== undefined) t.plan(0, skip);
 else {
-  const defer = teardownStack(t);
-  const cluster = await startThrowawayCluster({ maxConnections: 40 });
-  defer(() => cluster.remove());
-  await cluster.createDatabase(DATABASE);
+  const { defer, cluster } = await faultCluster(t, DATABASE);
   const config = faultConfig({ database_acquire_timeout_seconds: 3, database_statement_timeout_seconds: 10 });
   defer(() => config.remove());
   const server = startServer({ databaseUrl: cluster.url(DATABASE), port: await freePort(), configPath: config.path, workers: 2, poolSize: 3 });

@@ -4,61 +4,28 @@
  * (TAXII_TEST_DATABASE_URL), since workers cannot share an embedded database.
  */
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEMO_CONFIG } from '../../src/paths.js';
+import { spawnServer, type ChildServer } from '../helpers/server-process.js';
 import { parsePositiveInteger, resolveWorkerCount } from '../../src/workers.js';
 import { TAXII } from '../helpers/app.js';
 import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 import { indicator } from '../helpers/stix.js';
 
-const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
-// The loader tap runs this file with, so the child (and its workers) run the TypeScript sources too.
-const LOADER = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
 const CHILD_TIMEOUT_MS = 120_000;
 // Demo configuration (README "Demo partners"): cert-fr reads and writes shared-indicators.
 const AUTH = `Basic ${Buffer.from('cert-fr:demo-key-cert-fr-0001').toString('base64')}`;
 const SHARED = '/alliance/collections/bc5bbb44-03d6-4308-8f9d-9b9b903cfc4b/';
 
-interface Server {
-  readonly child: ChildProcess;
-  /** Every JSON log line written so far. */
-  readonly lines: Record<string, unknown>[];
-  stderr(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Server = ChildServer;
 
 function start(env: Record<string, string>): Server {
-  const inherited = { ...process.env };
-  for (const name of ['DATABASE_URL', 'TAXII_WORKERS', 'TAXII_DB_POOL', 'TAXII_PORT', 'TAXII_HOST']) delete inherited[name];
-  const child = spawn(process.execPath, [...LOADER, SERVER], {
-    env: { ...inherited, TAXII_CONFIG: DEMO_CONFIG, LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    const complete = stdout.split('\n');
-    stdout = complete.pop() ?? '';
-    for (const line of complete) if (line.startsWith('{')) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal });
-    });
-  });
-  return { child, lines, stderr: () => stderr, exited };
+  return spawnServer({ env: { TAXII_CONFIG: DEMO_CONFIG, ...env }, killAfterMs: CHILD_TIMEOUT_MS });
 }
 
 async function until<T>(what: string, server: Server, find: () => T | undefined): Promise<T> {
