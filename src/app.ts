@@ -13,7 +13,8 @@ import { createBodyAdmission } from './http/body-admission.js';
 import { registerCompression } from './http/compression.js';
 import { capConnections, serverTimeouts } from './http/connection-limits.js';
 import type { AppDeps } from './http/context.js';
-import { authChallenge, frameworkError, refuseExpectation, registerErrorHandling, writeClientError } from './http/errors.js';
+import { authChallenge, frameworkError, registerErrorHandling, writeClientError } from './http/errors.js';
+import { handleNodeDefaults } from './http/node-defaults.js';
 import { registerNegotiation } from './http/negotiation.js';
 import { createRateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { collectionRoutes } from './http/routes/collections.js';
@@ -55,7 +56,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     ...serverTimeouts(limits),
   });
   capConnections(app.server, limits.maxConnections, limits.maxConnectionsPerAddress);
-  app.server.on('checkExpectation', refuseExpectation);
+  handleNodeDefaults(app.server);
   app.decorate('writesInProgress', createWorkTracker());
 
   const deps: AppDeps = {

@@ -6,7 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TaxiiError, taxiiError, toErrorResource, type ErrorName } from '../errors.js';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { transientFailure } from '../store/db-errors.js';
 import { TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
 
@@ -64,25 +64,18 @@ function rawErrorResponse(failure: TaxiiError): string {
 const PENDING_ANSWER_MS = 30_000;
 
 /**
- * Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers
- * over the size limit, a request that does not arrive in time, bytes that are not
- * HTTP) still get a TAXII error resource; the connection is then closed. When a
- * pipelined request before the bad one is still being answered, its answer goes out
- * first and the error after it (RFC 9112 §9.3.2): the client must not read the error
- * as the answer to its valid request.
+ * Answers `failure` on a connection Node's HTTP handling has given up on, then closes
+ * it. When a pipelined request before the bad one is still being answered (and has
+ * arrived whole), its answer goes out first and the error after it (RFC 9112 §9.3.2):
+ * the client must not read the error as the answer to its valid request. A failure
+ * of the request still arriving (a timeout, a broken body) is answered at once.
  */
-export function writeClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
-    socket.destroy();
-    return;
-  }
+export function answerOnSocket(socket: Socket, failure: TaxiiError): void {
   const answer = () => {
-    if (socket.writable) socket.write(rawErrorResponse(clientErrorOf(error.code)));
+    if (socket.writable) socket.write(rawErrorResponse(failure));
     socket.destroySoon();
   };
   const pending = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
-  // An error while the pending request itself is still arriving (a timeout, a broken body)
-  // concerns that request, whose answer will never come; otherwise it is a later request's.
   if (pending !== undefined && !pending.writableFinished && pending.req.complete) {
     const giveUp = setTimeout(() => socket.destroy(), PENDING_ANSWER_MS);
     giveUp.unref();
@@ -102,14 +95,16 @@ export function writeClientError(error: Error & { code?: string }, socket: Socke
 }
 
 /**
- * An Expect other than 100-continue (RFC 9110 §10.1.1): 417 as a TAXII error resource
- * (Node would answer a bare 417 itself).
+ * Errors Node's HTTP parser raises before Fastify sees a request (a URL or headers
+ * over the size limit, a request that does not arrive in time, bytes that are not
+ * HTTP) still get a TAXII error resource; the connection is then closed.
  */
-export function refuseExpectation(_request: IncomingMessage, response: ServerResponse): void {
-  const failure = taxiiError('EXPECTATION_FAILED', 'This server meets no expectation but 100-continue; send the request without Expect.');
-  const body = JSON.stringify(toErrorResource(failure, randomUUID()));
-  response.writeHead(failure.status, { 'content-type': TAXII_MEDIA_TYPE, 'content-length': Buffer.byteLength(body), connection: 'close' });
-  response.end(body);
+export function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  answerOnSocket(socket, clientErrorOf(error.code));
 }
 
 /**

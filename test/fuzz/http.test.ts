@@ -33,10 +33,8 @@
  * complete answer meets the invariants of every response; none is cut short or
  * followed by stray bytes; a well-formed request is not answered by another's
  * parse error (answers in order); every connection gets an answer — noise, half
- * a request and silence included (400, 408, 431: TAXII error resources) — except
- * CONNECT, which Node hands to a 'connect' listener this server does not have
- * and closes at once: a clean close, acceptable for a method a TAXII server has
- * no use for (mayCloseWithoutAnswer in fuzz-raw-requests.ts). After every run
+ * a request, silence and CONNECT included (400, 404, 408, 417, 431: TAXII error
+ * resources; see src/http/node-defaults.ts). After every run
  * discovery answers 200 over a new connection and a valid envelope is accepted
  * (nothing was left holding a budget).
  *

@@ -307,7 +307,8 @@ function names(url: string): boolean {
   if (rest[0] === 'status') return rest.length === 2 && rest[1] === STATUS_ID;
   if (rest[0] !== 'collections') return false;
   if (rest.length === 1) return true;
-  if (!COLLECTIONS.includes(rest[1] as string)) return false;
+  // Collection ids (UUIDs, RFC 4122 §3) and aliases are matched without regard to case.
+  if (!COLLECTIONS.includes((rest[1] as string).toLowerCase())) return false;
   if (rest.length === 2) return true;
   if (rest[2] === 'manifest') return rest.length === 3;
   if (rest[2] !== 'objects') return false;
