@@ -10,7 +10,7 @@
  * marking sees all of it (the policy-cost measurement compares those two).
  */
 import { RECIPIENTS_EXTENSION_ID } from '../src/policy/recipients.js';
-import { TLP_IDS } from '../src/policy/tlp.js';
+import { TLP_IDS } from '../src/stix/tlp.js';
 import { mulberry32 } from '../test/helpers/random.js';
 
 export const RECIPIENTS_MARKING_ID = 'marking-definition--0b7c3f52-6f1e-4d8a-9c3b-2a1d4e5f6a7b';

@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/load-config.js';
 import { openDb } from '../src/store/db.js';
 import { createStore } from '../src/store/index.js';
 import { getOrCreateSecret } from '../src/store/secrets.js';
-import type { ReadAccess } from '../src/store/visibility-sql.js';
+import type { ReadScope } from '../src/policy/read-scope.js';
 import type { Credentials } from './load.js';
 import { median } from './statistics.js';
 
@@ -36,7 +36,7 @@ export interface PolicyWalksTask {
 
 interface Reader {
   readonly credentials: Credentials;
-  readonly access: NonNullable<ReadAccess>;
+  readonly scope: ReadScope;
 }
 
 export interface PairResult {
@@ -78,7 +78,7 @@ async function main(task: PolicyWalksTask): Promise<PolicyWalksResult> {
         const page = await store.objects.listObjectsJoined(
           task.collectionId,
           { filter: { versions: { all: true } }, limit: task.page, ...(after !== undefined && { after }) },
-          task.readers[reader].access,
+          task.readers[reader].scope,
         );
         if (page === undefined) throw new Error('a benchmark page needed redaction');
         served += page.count;

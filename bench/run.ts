@@ -19,9 +19,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { hashApiKey } from '../src/auth/api-keys.js';
+import { hashApiKey } from '../src/config/api-keys.js';
 import { PROJECT_ROOT } from '../src/paths.js';
-import { levelOf } from '../src/policy/tlp.js';
+import { levelOf } from '../src/stix/tlp.js';
 import { admin } from '../test/helpers/database.js';
 import { buildCorpus, SEE_ALL_PARTNER, type Corpus } from './corpus.js';
 import type { Credentials, LoadTask } from './load.js';
@@ -446,12 +446,12 @@ function table(pgRun: PgRun | undefined, liteRun: Measured | undefined): string 
  * of the comparison, which make each HTTP walk scatter by ±15% here.
  */
 async function policyWalks(databaseUrl: string, configPath: string, pairs: number): Promise<PolicyWalksResult> {
-  const policy = { defaultTlp: levelOf('amber'), granular: 'withhold', hideDangling: true } as const;
+  const policy = { reach: 'shared', defaultTlp: levelOf('amber'), granular: 'withhold', hideDangling: true, copies: 'earliest' } as const;
   const task: PolicyWalksTask = {
     databaseUrl, configPath, apiRoot: 'bench', collectionId: COLLECTION, page: PAGE, pairs,
     readers: {
-      all: { credentials: as(SEE_ALL_PARTNER), access: { reader: { partnerId: SEE_ALL_PARTNER, clearance: levelOf('red'), communities: ['bench-red'] }, policy } },
-      half: { credentials: as('bench-half'), access: { reader: { partnerId: 'bench-half', clearance: levelOf('green'), communities: [] }, policy } },
+      all: { credentials: as(SEE_ALL_PARTNER), scope: { reader: { partnerId: SEE_ALL_PARTNER, clearance: levelOf('red'), communities: ['bench-red'] }, ...policy } },
+      half: { credentials: as('bench-half'), scope: { reader: { partnerId: 'bench-half', clearance: levelOf('green'), communities: [] }, ...policy } },
     },
   };
   return inChild<PolicyWalksResult>('bench/policy-walks.js', task, 'policy walks');

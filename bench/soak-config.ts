@@ -4,7 +4,7 @@
  * API key that the server reads from an environment variable ({"env": …}).
  */
 import { randomBytes } from 'node:crypto';
-import { levelOf, type TlpName } from '../src/policy/tlp.js';
+import { levelOf, type TlpName } from '../src/stix/tlp.js';
 import type { SoakTask } from './soak-load.js';
 
 export const ROOT = 'soak';

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { RECIPIENTS_EXTENSION_ID } from '../src/policy/recipients.js';
-import { TLP_MARKINGS } from '../src/policy/tlp.js';
+import { TLP_MARKINGS } from '../src/stix/tlp.js';
 import { BENCH_IDENTITY_ID, buildCorpus, RECIPIENTS_MARKING_ID } from './corpus.js';
 
 type Obj = Record<string, unknown>;

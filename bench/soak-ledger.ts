@@ -13,9 +13,13 @@
  */
 import type { Recipients } from '../src/policy/recipients.js';
 import { recipientsOf } from '../src/policy/recipients.js';
-import { mostRestrictive, TLP_MARKINGS, type TlpLevel } from '../src/policy/tlp.js';
-import { canRead, type Reader, type ReadPolicy, type VersionFacts } from '../src/policy/visibility.js';
-import { versionKey } from '../src/taxii/timestamps.js';
+import { mostRestrictive, TLP_MARKINGS, type TlpLevel } from '../src/stix/tlp.js';
+import { mayReadVersion, type ReadScope, type Reader, type VersionFacts } from '../src/policy/read-scope.js';
+
+type ReadPolicy = Pick<ReadScope, 'defaultTlp' | 'granular'>;
+const canRead = (reader: Reader, v: VersionFacts, policy: ReadPolicy) =>
+  mayReadVersion({ reader, reach: 'shared', hideDangling: false, copies: 'earliest', defaultTlp: policy.defaultTlp, granular: policy.granular }, v);
+import { versionKey } from '../src/stix/timestamps.js';
 
 type Obj = Record<string, unknown>;
 

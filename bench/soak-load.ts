@@ -13,8 +13,8 @@ import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import type { Reader } from '../src/policy/visibility.js';
-import type { TlpLevel } from '../src/policy/tlp.js';
+import type { Reader } from '../src/policy/read-scope.js';
+import type { TlpLevel } from '../src/stix/tlp.js';
 import { createEnvelopeSource } from './soak-envelopes.js';
 import { Ledger, type DeliveryCheck } from './soak-ledger.js';
 

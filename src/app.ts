@@ -36,6 +36,7 @@ export interface BuildOptions {
   readonly validators?: Readonly<Record<Strictness, ObjectValidator>>;
 }
 
+const OTHER_BODY_LIMIT = 64 * 1024;
 const TAXII_BODY = /^application\/taxii\+json\s*(;.*)?$/i;
 // I-JSON (RFC 7493 §2.1) and RFC 8259 §8.1: JSON text exchanged between systems is UTF-8.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -43,11 +44,11 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config, store } = options;
   const { limits } = config.server;
-  const maxBody = Math.max(...config.apiRoots.map((r) => r.maxContentLength));
   const app = Fastify({
     ...(typeof options.logger === 'object' ? { loggerInstance: options.logger } : { logger: options.logger ?? false }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 600 },
-    bodyLimit: maxBody,
+    // Only Add Objects takes a body; its route raises this to max_content_length (http/content-length.ts).
+    bodyLimit: OTHER_BODY_LIMIT,
     genReqId: () => randomUUID(),
     // In-flight and keep-alive requests finish normally while the server closes (see http/shutdown.ts).
     return503OnClosing: false,

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { taxiiError } from './errors.js';
 import type { CollectionPolicy } from './config/types.js';
-import type { ReadAccess } from './store/visibility-sql.js';
+import type { ReadScope } from './policy/read-scope.js';
 import { recipientsOf, type Recipients } from './policy/recipients.js';
 import { assessWrite } from './policy/write-policy.js';
 import { isTypeName, placeholderId, placeholderVersion } from './stix/common-properties.js';
@@ -83,7 +83,7 @@ export interface IngestRequest {
   readonly partnerId: string;
   readonly partnerIdentity: string | null;
   /** The submitter as a reader: what it may already see decides what counts as a duplicate. */
-  readonly access: ReadAccess;
+  readonly scope: ReadScope;
   readonly requestTimestamp: number;
   readonly envelope: ParsedEnvelope;
 }
@@ -110,7 +110,7 @@ async function recipientsLookup(store: Store, request: IngestRequest, verdicts: 
   // posted elsewhere, or hidden from the poster, never decides who receives the poster's objects.
   // A stored definition wins over a re-posted one: marking definitions never change (a re-post
   // with other recipients is refused as a conflict).
-  const stored = await store.objects.recipientMarkings(request.collectionId, [...referenced], request.access);
+  const stored = await store.objects.recipientMarkings(request.collectionId, [...referenced], request.scope);
   return (id: string) => stored.get(id) ?? inEnvelope.get(id);
 }
 
@@ -152,7 +152,7 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
   });
 
   // One transaction: should it fail, nothing is stored and the client gets an error, not a status.
-  const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.access);
+  const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.scope);
   const successes: StatusDetail[] = [];
   for (const outcome of outcomes) {
     if (outcome.kind === 'added') {

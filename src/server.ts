@@ -8,8 +8,10 @@ import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { closeGracefully } from './http/shutdown.js';
+import { reapplyOnHangup } from './reload.js';
 import { ConfigError } from './config/load-config.js';
 import type { Config } from './config/types.js';
+import { DataDirHeld } from './store/data-dir-lock.js';
 import { openDb, type Db } from './store/db.js';
 import { getOrCreateSecret } from './store/secrets.js';
 import { createStore } from './store/index.js';
@@ -30,7 +32,7 @@ interface Settings {
 }
 
 function openPool(environment: Environment, poolSize: number, config: Config): Promise<Db> {
-  if (environment.databaseUrl === undefined) return openDatabase(environment);
+  if (environment.databaseUrl === undefined) return openDatabase(environment, { configPath: environment.configPath });
   const { limits } = config.server;
   return openDb({
     databaseUrl: environment.databaseUrl,
@@ -101,8 +103,10 @@ async function runWorker(settings: Settings, logger: Logger): Promise<void> {
   const config = await readConfig(settings.environment, process.env);
   const db = await openPool(settings.environment, settings.poolSize, config);
   const serving = await serve(db, config, await getOrCreateSecret(db, CURSOR_SECRET), logger, settings);
-  // A terminal's Ctrl-C reaches every process of the group; the primary decides, and sends SIGTERM.
+  // A terminal's Ctrl-C or hangup reaches every process of the group; the primary decides
+  // (SIGTERM to stop, SIGHUP re-applies the configuration, which workers read from the database).
   process.on('SIGINT', () => undefined);
+  process.on('SIGHUP', () => undefined);
   exitOn(['SIGTERM'], logger, serving.stop);
   logger.info({ poolSize: settings.poolSize }, 'worker ready');
 }
@@ -121,12 +125,14 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
     throw err;
   }
   const stopPurge = await startPurge(db, config, logger);
+  const reload = reapplyOnHangup(db, environment, config, logger);
   const where = { database: environment.databaseUrl === undefined ? `pglite:${environment.dataDir}` : 'postgres', config: environment.configPath };
 
   if (workers === 1) {
     const serving = await serve(db, config, cursorSecret, logger, settings);
     exitOn(['SIGINT', 'SIGTERM'], logger, async () => {
       stopPurge();
+      reload.stop();
       await serving.stop();
     });
     logger.info({ ...where, port: serving.port }, readyMessage(settings, serving.port));
@@ -139,6 +145,7 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
     onReady: (port) => logger.info({ ...where, workers, port }, readyMessage(settings, port)),
     close: async () => {
       stopPurge();
+      reload.stop();
       await db.close();
     },
   });
@@ -165,7 +172,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EnvironmentError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof EnvironmentError || err instanceof DataDirHeld) console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

@@ -11,9 +11,9 @@
 import { createHash } from 'node:crypto';
 import type { RateLimits } from '../config/types.js';
 import { effectiveRateLimits } from '../policy/rate-limits.js';
-import type { Reader } from '../policy/visibility.js';
-import type { Directory, PartnerRecord } from '../store/directory.js';
-import { verifyApiKey } from './api-keys.js';
+import type { Reader } from '../policy/read-scope.js';
+import type { PartnerLookup, PartnerRecord } from './partners.js';
+import { verifyApiKey } from '../config/api-keys.js';
 
 /** The authenticated caller, as read from the database on this request. */
 export interface Principal extends Reader {
@@ -61,7 +61,7 @@ const CACHE_LIMIT = 10_000;
 // RFC 7617: user ids and passwords contain no control characters.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-export function createAuthenticator(directory: Directory, options: AuthenticatorOptions): Authenticator {
+export function createAuthenticator(directory: PartnerLookup, options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? Date.now;
   const verify = options.verify ?? verifyApiKey;
   // Key: digest of (partner, key, stored hash); a rotated hash misses the cache by construction.

@@ -3,19 +3,21 @@
  * taxii-exchange command line:
  *   migrate        apply pending migrations (and nothing else)
  *   apply-config   validate the configuration and apply it to the database; running
- *                  servers see the change on their next request
+ *                  servers see the change on their next request (see apply-config.ts)
  *   check-config   validate the configuration file only
  *   hash-key       read an API key on stdin, print the hash to put in the configuration
  *   validate       validate STIX files offline: validate [--strictness LEVEL] FILE...
  */
 import { readFileSync } from 'node:fs';
-import { hashApiKey } from '../auth/api-keys.js';
+import { hashApiKey } from '../config/api-keys.js';
 import { ConfigError } from '../config/load-config.js';
 import { migrate } from '../store/migrate.js';
 import { STRICTNESS_LEVELS, type Strictness } from '../stix/object-validator.js';
 import { validateFile } from '../stix/validate-files.js';
 import { createValidators } from '../stix/validators.js';
-import { openDatabase, prepareDatabase, readConfig, readEnvironment } from '../startup.js';
+import { openDatabase, readConfig, readEnvironment } from '../startup.js';
+import { applyConfigCommand } from './apply-config.js';
+import { DataDirHeld } from '../store/data-dir-lock.js';
 
 const USAGE = `usage: taxii-exchange <migrate | apply-config | check-config | hash-key | validate [--strictness strict|standard|permissive] FILE...>
 environment: TAXII_CONFIG (configuration file), DATABASE_URL (PostgreSQL; else PGlite in TAXII_DATA_DIR, default ./data)`;
@@ -64,17 +66,8 @@ async function run(command: string | undefined): Promise<number> {
       }
       return 0;
     }
-    case 'apply-config': {
-      const config = await readConfig(environment, process.env);
-      const db = await openDatabase(environment);
-      try {
-        await prepareDatabase(db, config);
-        console.log(`configuration applied: ${environment.configPath}`);
-      } finally {
-        await db.close();
-      }
-      return 0;
-    }
+    case 'apply-config':
+      return applyConfigCommand(environment, console);
     case 'check-config': {
       const config = await readConfig(environment, process.env);
       console.log(`configuration ok: ${config.apiRoots.length} API roots, ${config.partners.length} partners`);
@@ -100,7 +93,7 @@ async function run(command: string | undefined): Promise<number> {
 run(process.argv[2]).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof ConfigError ? err.message : err);
+    console.error(err instanceof ConfigError || err instanceof DataDirHeld ? err.message : err);
     process.exit(1);
   },
 );

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { hashApiKey } from '../auth/api-keys.js';
+import { hashApiKey } from './api-keys.js';
 import { schemaPath } from '../paths.js';
-import { levelOf, type TlpName } from '../policy/tlp.js';
+import { levelOf, type TlpName } from '../stix/tlp.js';
 import { rateLimitOverrides, serverLimits, serverRateLimits, type RawLimits, type RawRateLimits } from './limits.js';
 import type { Config, PartnerConfig } from './types.js';
 

@@ -9,7 +9,7 @@
  * - Community: a named circle of partners (e.g. nato, eu) a recipients marking can name.
  * - Rate limit: requests per minute a partner may make, reads (GET) and writes (POST, DELETE) apart.
  */
-import type { TlpLevel } from '../policy/tlp.js';
+import type { TlpLevel } from '../stix/tlp.js';
 
 export interface GrantConfig {
   readonly partner?: string;

@@ -28,6 +28,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
     /** Set on Add Objects once the caller may write to the collection. */
-    writeTarget: { readonly collection: CollectionView; readonly maxContentLength: number} | undefined;
+    writeTarget: CollectionView | undefined;
   }
 }

@@ -8,7 +8,7 @@ import type { ServerSettings } from '../config/types.js';
 import type { CursorCodec, CursorScope } from '../taxii/cursor.js';
 import type { PageQuery } from '../taxii/query.js';
 import type { ParsedQuery } from '../taxii/query-params.js';
-import { formatMicros } from '../taxii/timestamps.js';
+import { formatMicros } from '../stix/timestamps.js';
 import type { Page } from '../store/object-store.js';
 
 export function cursorScope(kind: string, principal: Principal, ...keys: string[]): CursorScope {

@@ -2,7 +2,7 @@
 import type { CollectionView } from '../store/directory.js';
 import type { StatusDetail, StatusRecord } from '../store/status-store.js';
 import { STIX_MEDIA_TYPE } from '../taxii/media-types.js';
-import { formatMicros } from '../taxii/timestamps.js';
+import { formatMicros } from '../stix/timestamps.js';
 
 export function collectionResource(c: CollectionView): Record<string, unknown> {
   return {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PROJECT_IDENTITY, RECIPIENTS_EXTENSION_DEFINITION } from './recipients.js';
-import { TLP1_IDS, TLP_MARKINGS, nameOf } from './tlp.js';
+import { TLP1_IDS, TLP_MARKINGS, nameOf } from '../stix/tlp.js';
 
 export const DEFINITIONS_ALIAS = 'stix-definitions';
 export const DEFINITIONS_SUBMITTER = 'taxii-exchange';

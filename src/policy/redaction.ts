@@ -6,7 +6,7 @@
  * was removed in REDACTED_PROPERTY. Versions whose required properties would be
  * removed are withheld instead, by the read query.
  */
-import { TLP_MARKINGS, type TlpLevel } from './tlp.js';
+import { TLP_MARKINGS, type TlpLevel } from '../stix/tlp.js';
 
 export const REDACTED_PROPERTY = 'x_taxii_exchange_redacted';
 

@@ -6,7 +6,7 @@ import type { CollectionPolicy } from '../config/types.js';
 import { canonicalJson } from '../stix/canonical.js';
 import { tlpMarking } from './definitions.js';
 import { recipientsOf, type Recipients } from './recipients.js';
-import { TLP_MARKINGS, mostRestrictive, nameOf, RED, type TlpLevel } from './tlp.js';
+import { TLP_MARKINGS, mostRestrictive, nameOf, RED, type TlpLevel } from '../stix/tlp.js';
 
 type Obj = Record<string, unknown>;
 

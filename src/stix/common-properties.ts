@@ -2,7 +2,7 @@
  * Checks of the envelope entry shape and the STIX 2.1 common properties
  * (stix-2.1.md §3–§8): type, id, spec_version, created/modified.
  */
-import { parseTimestamp, versionKey } from '../taxii/timestamps.js';
+import { parseTimestamp, versionKey } from './timestamps.js';
 import type { AcceptedObject } from './object-validator.js';
 import type { Category } from './schema-registry.js';
 

@@ -3,7 +3,7 @@
  * validity of timestamps, granular-marking selectors, extension keys, reserved
  * names, `_enc` companions. Each returns a message or undefined.
  */
-import { parseTimestamp, versionKey } from '../taxii/timestamps.js';
+import { parseTimestamp, versionKey } from './timestamps.js';
 
 type Obj = Record<string, unknown>;
 

@@ -30,15 +30,16 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
     for (const { root, c } of collections) {
       await tx.query(
         `INSERT INTO collections (id, api_root_id, alias, title, description, active, default_tlp, max_tlp,
-           require_marking, require_creator_identity, granular_mode, hide_dangling)
-         VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8, $9, $10, $11)
+           require_marking, require_creator_identity, granular_mode, hide_dangling, validation)
+         VALUES ($1, $2, $3, $4, $5, true, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET api_root_id = excluded.api_root_id, alias = excluded.alias,
            title = excluded.title, description = excluded.description, active = true,
            default_tlp = excluded.default_tlp, max_tlp = excluded.max_tlp, require_marking = excluded.require_marking,
            require_creator_identity = excluded.require_creator_identity, granular_mode = excluded.granular_mode,
-           hide_dangling = excluded.hide_dangling`,
+           hide_dangling = excluded.hide_dangling, validation = excluded.validation`,
         [c.id, root, c.alias ?? null, c.title, c.description ?? null, c.policy.defaultTlp, c.policy.maxTlp,
-          c.policy.requireMarking, c.policy.requireCreatorIdentity, c.policy.granular, c.policy.hideDanglingRelationships],
+          c.policy.requireMarking, c.policy.requireCreatorIdentity, c.policy.granular, c.policy.hideDanglingRelationships,
+          c.validation],
       );
     }
 

@@ -3,26 +3,15 @@
  * as seen by one partner. Read from the database on every request, so suspending
  * a partner or removing a grant takes effect on the partner's next request.
  */
-import type { CollectionPolicy, RateLimitOverrides } from '../config/types.js';
-import type { TlpLevel } from '../policy/tlp.js';
+import type { PartnerLookup, PartnerRecord } from '../auth/partners.js';
+import type { CollectionPolicy } from '../config/types.js';
+import type { TlpLevel } from '../stix/tlp.js';
+import type { Strictness } from '../stix/object-validator.js';
 import type { Db, QueryOptions } from './db.js';
 import { fromStoredLimits } from './stored-limits.js';
 
 /** Lookups by key, run on every request: their plans never depend on the values. */
 const PREPARED: QueryOptions = { prepare: true };
-
-export interface PartnerRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly status: 'active' | 'suspended' | 'removed';
-  readonly apiKeyHashes: readonly string[];
-  readonly clearance: TlpLevel;
-  readonly communities: readonly string[];
-  readonly identity: string | null;
-  /** The partner's own rate limits, and those of each group it belongs to. */
-  readonly rateLimits: RateLimitOverrides;
-  readonly groupRateLimits: readonly RateLimitOverrides[];
-}
 
 export interface ApiRootRecord {
   readonly id: string;
@@ -41,6 +30,10 @@ export interface CollectionView {
   readonly canRead: boolean;
   readonly canWrite: boolean;
   readonly policy: CollectionPolicy;
+  /** How strictly posted objects are checked. */
+  readonly validation: Strictness;
+  /** max_content_length of the collection's API root, as the API root resource reports it. */
+  readonly maxContentLength: number;
 }
 
 interface CollectionRow {
@@ -57,6 +50,8 @@ interface CollectionRow {
   require_creator_identity: boolean;
   granular_mode: 'withhold' | 'redact';
   hide_dangling: boolean;
+  validation: Strictness;
+  max_content_length: unknown;
 }
 
 const GRANTED = `
@@ -68,7 +63,8 @@ const GRANTED = `
 
 const COLLECTION_COLUMNS = `c.id::text AS id, c.api_root_id, c.alias, c.title, c.description,
   bool_or(g.can_read) AS can_read, bool_or(g.can_write) AS can_write, c.default_tlp, c.max_tlp,
-  c.require_marking, c.require_creator_identity, c.granular_mode, c.hide_dangling`;
+  c.require_marking, c.require_creator_identity, c.granular_mode, c.hide_dangling, c.validation,
+  r.max_content_length`;
 
 function toView(row: CollectionRow): CollectionView {
   return {
@@ -87,11 +83,12 @@ function toView(row: CollectionRow): CollectionView {
       granular: row.granular_mode,
       hideDanglingRelationships: row.hide_dangling,
     },
+    validation: row.validation,
+    maxContentLength: Number(row.max_content_length),
   };
 }
 
-export interface Directory {
-  findPartner(id: string): Promise<PartnerRecord | undefined>;
+export interface Directory extends PartnerLookup {
   /** API roots in which the partner holds at least one grant. */
   apiRootsFor(partnerId: string): Promise<ApiRootRecord[]>;
   apiRootFor(partnerId: string, rootId: string): Promise<ApiRootRecord | undefined>;
@@ -159,7 +156,7 @@ export function createDirectory(db: Db): Directory {
     async collectionsFor(partnerId, rootId) {
       const rows = await db.query<CollectionRow>(
         `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2
-         GROUP BY c.id HAVING bool_or(g.can_read OR g.can_write) ORDER BY c.id`,
+         GROUP BY c.id, r.id HAVING bool_or(g.can_read OR g.can_write) ORDER BY c.id`,
         [partnerId, rootId],
         PREPARED,
       );
@@ -168,7 +165,7 @@ export function createDirectory(db: Db): Directory {
     async collectionFor(partnerId, rootId, idOrAlias) {
       const rows = await db.query<CollectionRow>(
         `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2 AND (c.id::text = $3 OR c.alias = $3)
-         GROUP BY c.id HAVING bool_or(g.can_read OR g.can_write)`,
+         GROUP BY c.id, r.id HAVING bool_or(g.can_read OR g.can_write)`,
         [partnerId, rootId, idOrAlias.toLowerCase()],
         PREPARED,
       );

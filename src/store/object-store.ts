@@ -11,10 +11,12 @@ import type { WriteFacts } from '../policy/write-policy.js';
 import { recipientsOf, type Recipients } from '../policy/recipients.js';
 import { lowerBound, type ObjectFilter, type PageQuery } from '../taxii/query.js';
 import { contentHash } from '../stix/canonical.js';
-import { formatMicros, versionKey } from '../taxii/timestamps.js';
+import { formatMicros, versionKey } from '../stix/timestamps.js';
 import { toNumber, type Db, type Queryable, type QueryOptions, type SqlParam } from './db.js';
 import { createPlannerStatistics } from './planner-statistics.js';
-import { needsRedactionSql, visibleSql, type ReadAccess } from './visibility-sql.js';
+import type { ReadScope } from '../policy/read-scope.js';
+import type { TlpLevel } from '../stix/tlp.js';
+import { renderScope, type ScopeSql } from './read-scope-sql.js';
 
 /** A validated object ready to store. */
 export interface IncomingObject {
@@ -43,7 +45,7 @@ export interface ObjectRow {
   readonly dateAdded: number;
   readonly raw: string;
   /** For redaction: granular TLP level and who submitted the version. */
-  readonly granularLevel: number | null;
+  readonly granularLevel: TlpLevel | null;
   readonly submittedBy: string;
 }
 
@@ -79,26 +81,36 @@ export const PAGE_BYTES = 4 * 1024 * 1024;
 
 export interface ObjectStore {
   /** Stores new versions in one transaction; returns one outcome per input, in order. */
-  add(collectionId: string, submittedBy: string, objects: readonly IncomingObject[], access?: ReadAccess): Promise<WriteOutcome[]>;
-  listObjects(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ObjectRow>>;
+  /**
+   * Stores new versions in one transaction; returns one outcome per input, in order. What the
+   * submitter may not see (`scope`) is, for this write, not there: a re-post never reveals it.
+   */
+  add(collectionId: string, submittedBy: string, objects: readonly IncomingObject[], scope?: ReadScope | null): Promise<WriteOutcome[]>;
+  listObjects(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<ObjectRow>>;
   /** The same page as listObjects, joined; undefined when a row must be rewritten for this reader (redaction). */
-  listObjectsJoined(collectionId: string, query: PageQuery, access: ReadAccess): Promise<JoinedPage | undefined>;
-  listManifest(collectionId: string, query: PageQuery, access: ReadAccess): Promise<Page<ManifestRow>>;
-  listVersions(collectionId: string, objectId: string, query: PageQuery, access: ReadAccess): Promise<Page<VersionRow>>;
+  listObjectsJoined(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<JoinedPage | undefined>;
+  listManifest(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<ManifestRow>>;
+  listVersions(collectionId: string, objectId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<VersionRow>>;
   /**
    * Recipients markings stored in the collection, by marking-definition id: of each id, the
-   * earliest definition the poster may see (`access`), as read would serve it.
+   * earliest definition the poster may see (`scope`), as read would serve it.
    */
-  recipientMarkings(collectionId: string, ids: readonly string[], access: ReadAccess): Promise<Map<string, Recipients>>;
+  recipientMarkings(collectionId: string, ids: readonly string[], scope: ReadScope | null): Promise<Map<string, Recipients>>;
   /** True when the collection holds a version of the object the reader may see. */
-  exists(collectionId: string, objectId: string, access: ReadAccess): Promise<boolean>;
-  /** Deletes the selected versions the reader may see; returns how many were deleted. */
-  remove(collectionId: string, objectId: string, filter: ObjectFilter, access: ReadAccess): Promise<number>;
+  exists(collectionId: string, objectId: string, scope: ReadScope | null): Promise<boolean>;
+  /** Deletes the selected versions the reader may see (a delete scope takes every copy); returns how many. */
+  remove(collectionId: string, objectId: string, filter: ObjectFilter, scope: ReadScope | null): Promise<number>;
 }
 
 class SqlWhere {
   readonly params: SqlParam[] = [];
   readonly clauses: string[] = [];
+  /** The read scope as SQL, its values bound to this statement. */
+  readonly served: ScopeSql;
+
+  constructor(scope: ReadScope | null = null) {
+    this.served = renderScope(this, scope);
+  }
 
   param(value: SqlParam): string {
     this.params.push(value);
@@ -114,35 +126,17 @@ class SqlWhere {
   }
 }
 
-/**
- * Which stored copies of one version a statement selects: reads serve the earliest
- * copy the reader may see; deletes and existence checks take every visible copy.
- */
-type Copies = 'earliest' | 'all';
-
-/**
- * A version stored more than once (see add) is served once: as the earliest copy the reader
- * may see, which is what a server that had received only the copies this reader may see would
- * hold. True when row `t` is that copy, or the only one.
- */
-function earliestCopySql(w: SqlWhere, access: ReadAccess, t: string): string {
-  const d = `${t}_copy`;
-  return `(NOT ${t}.has_twin OR NOT EXISTS (SELECT 1 FROM object_versions ${d}
-    WHERE ${d}.collection_id = ${t}.collection_id AND ${d}.object_id = ${t}.object_id AND ${d}.version_key = ${t}.version_key
-      AND ${d}.date_added < ${t}.date_added ${access === null ? '' : `AND ${visibleSql(w, access, d)}`}))`;
-}
-
 /** The WHERE clause shared by every read (taxii-2.1.md §7.4 order of evaluation) over alias `v`. */
-function whereFor(collectionId: string, filter: ObjectFilter, bound: number, access: ReadAccess, objectId?: string, copies: Copies = 'earliest'): SqlWhere {
-  const w = new SqlWhere();
+function whereFor(collectionId: string, filter: ObjectFilter, bound: number, scope: ReadScope | null, objectId?: string): SqlWhere {
+  const w = new SqlWhere(scope);
+  const { served } = w;
   w.add(`v.collection_id = ${w.param(collectionId)}::uuid`);
   if (bound >= 0) w.add(`v.date_added > ${w.param(String(bound))}::bigint`);
   if (objectId !== undefined) w.add(`v.object_id = ${w.param(objectId)}`);
   if (filter.ids !== undefined) w.add(`v.object_id = ANY(${w.param(filter.ids)}::text[])`);
   if (filter.types !== undefined) w.add(`v.object_type = ANY(${w.param(filter.types)}::text[])`);
   if (filter.specVersions !== undefined) w.add(`v.spec_version = ANY(${w.param(filter.specVersions)}::text[])`);
-  if (access !== null) w.add(visibleSql(w, access, 'v'));
-  if (copies === 'earliest') w.add(earliestCopySql(w, access, 'v'));
+  w.add(served.serves('v'));
   const sel = filter.versions;
   if (!sel.all) {
     const any: string[] = [];
@@ -151,12 +145,11 @@ function whereFor(collectionId: string, filter: ObjectFilter, bound: number, acc
       const after = filter.addedAfter === undefined ? undefined : w.param(String(filter.addedAfter));
       const extreme = (cmp: '<' | '>') => `NOT EXISTS (SELECT 1 FROM object_versions e
         WHERE e.collection_id = v.collection_id AND e.object_id = v.object_id AND e.version_key ${cmp} v.version_key
-          ${after === undefined ? '' : `AND e.date_added > ${after}::bigint`}
-          ${access === null ? '' : `AND ${visibleSql(w, access, 'e')}`} AND ${earliestCopySql(w, access, 'e')})`;
+          ${after === undefined ? '' : `AND e.date_added > ${after}::bigint`} AND ${served.serves('e')})`;
       // The maintained flags answer the common case without a subquery: the last version of all
       // is also the last among those visible and added after any point (is_last implies extreme).
       const flagged = (flag: string, cmp: '<' | '>') =>
-        after === undefined && access === null ? flag : `(${flag} OR ${extreme(cmp)})`;
+        after === undefined && scope === null ? flag : `(${flag} OR ${extreme(cmp)})`;
       if (sel.first) any.push(flagged('v.is_first', '<'));
       if (sel.last) any.push(flagged('v.is_last', '>'));
     }
@@ -238,7 +231,7 @@ async function refreshFlags(tx: Queryable, collectionId: string, objectIds: read
 export function createObjectStore(db: Db): ObjectStore {
   const statistics = createPlannerStatistics(db);
   return {
-    async add(collectionId, submittedBy, objects, access = null) {
+    async add(collectionId, submittedBy, objects, scope = null) {
       if (objects.length === 0) return [];
       const outcomes = await db.transaction(async (tx) => {
         const locked = await tx.query<{ last: unknown; now: unknown }>(
@@ -253,14 +246,14 @@ export function createObjectStore(db: Db): ObjectStore {
         const ids = [...new Set(objects.map((o) => o.id))];
         const incomingKeys = [...new Set(objects.flatMap((o) => (o.version === undefined ? [] : [versionKey(o.version) as string])))];
         const unversioned = [...new Set(objects.filter((o) => o.version === undefined).map((o) => o.id))];
-        const params = new SqlWhere();
+        const params = new SqlWhere(scope);
         params.param(collectionId);
         params.param(ids);
         params.param(incomingKeys);
         params.param(unversioned);
         // The same rule as reads, derived leakage included: what the submitter may not read is,
         // for this write, not there.
-        const visible = access === null ? 'true' : visibleSql(params, access, 'v');
+        const visible = params.served.visible('v');
         // The stored text (and its visibility) comes along only where an incoming object may
         // repeat it. The ids are joined, not listed in `= ANY(...)`: the planner estimates a
         // listed array element by element, and planning that for 1,000 ids took 20 ms, more
@@ -384,8 +377,8 @@ export function createObjectStore(db: Db): ObjectStore {
       return outcomes;
     },
 
-    async listObjects(collectionId, query, access) {
-      const w = whereFor(collectionId, query.filter, lowerBound(query), access);
+    async listObjects(collectionId, query, scope) {
+      const w = whereFor(collectionId, query.filter, lowerBound(query), scope);
       const rows = await db.query<{ date_added: unknown; raw: string; granular_level: number | null; submitted_by: string }>(
         `SELECT v.date_added, v.raw, v.granular_level, v.submitted_by FROM object_versions v WHERE ${w}
          ORDER BY v.date_added LIMIT ${w.param(query.limit + 1)}::int`,
@@ -400,16 +393,16 @@ export function createObjectStore(db: Db): ObjectStore {
         items: served.items.map((r) => ({
           dateAdded: toNumber(r.date_added),
           raw: r.raw,
-          granularLevel: r.granular_level === null ? null : Number(r.granular_level),
+          granularLevel: r.granular_level === null ? null : (Number(r.granular_level) as TlpLevel),
           submittedBy: r.submitted_by,
         })),
         more: served.more,
       };
     },
 
-    async listObjectsJoined(collectionId, query, access) {
-      const w = whereFor(collectionId, query.filter, lowerBound(query), access);
-      const redaction = access === null ? 'false' : needsRedactionSql(w, access, 'v');
+    async listObjectsJoined(collectionId, query, scope) {
+      const w = whereFor(collectionId, query.filter, lowerBound(query), scope);
+      const redaction = w.served.mustRedact('v');
       const limit = query.limit;
       // limit + 1 rows tell whether there are more; the first `limit` are served, as long as
       // they fit in PAGE_BYTES (the first always does).
@@ -438,8 +431,8 @@ export function createObjectStore(db: Db): ObjectStore {
       };
     },
 
-    async listManifest(collectionId, query, access) {
-      const w = whereFor(collectionId, query.filter, lowerBound(query), access);
+    async listManifest(collectionId, query, scope) {
+      const w = whereFor(collectionId, query.filter, lowerBound(query), scope);
       const rows = await db.query<{ object_id: string; date_added: unknown; version: string; spec_version: string }>(
         `SELECT v.object_id, v.date_added, v.version, v.spec_version FROM object_versions v WHERE ${w}
          ORDER BY v.date_added LIMIT ${w.param(query.limit + 1)}::int`,
@@ -452,8 +445,8 @@ export function createObjectStore(db: Db): ObjectStore {
       );
     },
 
-    async listVersions(collectionId, objectId, query, access) {
-      const w = whereFor(collectionId, { ...query.filter, versions: { all: true } }, lowerBound(query), access, objectId);
+    async listVersions(collectionId, objectId, query, scope) {
+      const w = whereFor(collectionId, { ...query.filter, versions: { all: true } }, lowerBound(query), scope, objectId);
       const rows = await db.query<{ date_added: unknown; version: string }>(
         `SELECT v.date_added, v.version FROM object_versions v WHERE ${w} ORDER BY v.date_added LIMIT ${w.param(query.limit + 1)}::int`,
         w.params,
@@ -462,10 +455,10 @@ export function createObjectStore(db: Db): ObjectStore {
       return page(rows.map((r) => ({ dateAdded: toNumber(r.date_added), version: r.version })), query.limit);
     },
 
-    async recipientMarkings(collectionId, ids, access) {
+    async recipientMarkings(collectionId, ids, scope) {
       const found = new Map<string, Recipients>();
       if (ids.length === 0) return found;
-      const w = whereFor(collectionId, { ids, types: ['marking-definition'], versions: { all: true } }, -1, access);
+      const w = whereFor(collectionId, { ids, types: ['marking-definition'], versions: { all: true } }, -1, scope);
       const rows = await db.query<{ object_id: string; raw: string }>(
         `SELECT v.object_id, v.raw FROM object_versions v WHERE ${w} ORDER BY v.date_added`,
         w.params,
@@ -478,17 +471,17 @@ export function createObjectStore(db: Db): ObjectStore {
       return found;
     },
 
-    async exists(collectionId, objectId, access) {
-      const w = whereFor(collectionId, { versions: { all: true } }, -1, access, objectId, 'all');
+    async exists(collectionId, objectId, scope) {
+      // Some copy is visible exactly when the earliest visible copy exists: either scope answers.
+      const w = whereFor(collectionId, { versions: { all: true } }, -1, scope, objectId);
       const rows = await db.query(`SELECT 1 FROM object_versions v WHERE ${w} LIMIT 1`, w.params, PREPARED);
       return rows.length > 0;
     },
 
-    async remove(collectionId, objectId, filter, access) {
+    async remove(collectionId, objectId, filter, scope) {
       return db.transaction(async (tx) => {
         await tx.query('SELECT 1 FROM collections WHERE id = $1::uuid FOR UPDATE', [collectionId]);
-        // Every copy the reader may see: deleting only the earliest would bring the next one back.
-        const w = whereFor(collectionId, filter, -1, access, objectId, 'all');
+        const w = whereFor(collectionId, filter, -1, scope, objectId);
         const deleted = await tx.query(`DELETE FROM object_versions v WHERE ${w} RETURNING 1`, w.params);
         if (deleted.length > 0) await refreshFlags(tx, collectionId, [objectId]);
         return deleted.length;

@@ -5,7 +5,7 @@
 import { taxiiError } from '../errors.js';
 import { isStixIdentifier, isTypeName } from '../stix/common-properties.js';
 import { DEFAULT_VERSIONS, type ObjectFilter, type VersionSelector } from './query.js';
-import { parseTimestamp, timestampToMicros, versionKey } from './timestamps.js';
+import { parseTimestamp, timestampToMicros, versionKey } from '../stix/timestamps.js';
 
 export type RawQuery = Record<string, string | string[] | undefined>;
 

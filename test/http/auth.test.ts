@@ -6,7 +6,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import t, { type Test } from 'tap';
-import { hashApiKey } from '../../src/auth/api-keys.js';
+import { hashApiKey } from '../../src/config/api-keys.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { applyConfig } from '../../src/store/config-sync.js';
 import {

@@ -35,7 +35,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { C_RW, TAXII, basicAuth, createTestApp } from '../helpers/app.js';
 import { testDatabaseUrl } from '../helpers/database.js';
 import { mulberry32 } from '../helpers/random.js';
-import { TLP_IDS } from '../../src/policy/tlp.js';
+import { TLP_IDS } from '../../src/stix/tlp.js';
 
 const SEED = Number(process.env['TAXII_TEST_SEED'] ?? 20241202);
 const BASE_OBJECTS = 50;

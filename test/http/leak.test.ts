@@ -27,7 +27,7 @@ import t, { type Test } from 'tap';
 import { isDeepStrictEqual } from 'node:util';
 import type { LightMyRequestResponse } from 'fastify';
 import { createAppWithConfig, TEST_SERVER_LIMITS, type TestApp } from '../helpers/app.js';
-import { formatMicros } from '../../src/taxii/timestamps.js';
+import { formatMicros } from '../../src/stix/timestamps.js';
 import { definitionsCollectionId } from '../../src/policy/definitions.js';
 import { mulberry32 } from '../helpers/random.js';
 

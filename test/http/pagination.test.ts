@@ -12,7 +12,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { C_OTHER, C_RO, C_RW, TAXII, createTestApp } from '../helpers/app.js';
 import { indicator, ipv4, malware, newVersion } from '../helpers/stix.js';
 import { toNumber } from '../../src/store/db.js';
-import { formatMicros, timestampToMicros, versionKey } from '../../src/taxii/timestamps.js';
+import { formatMicros, timestampToMicros, versionKey } from '../../src/stix/timestamps.js';
 
 const ctx = await createTestApp({ pageSize: { default: 5, max: 10 } });
 t.teardown(() => ctx.close());

@@ -23,7 +23,7 @@ import { TAXII, TEST_SERVER_LIMITS, type Status } from '../helpers/app.js';
 import { openTestDb } from '../helpers/database.js';
 import { EXPECTED_REJECTIONS, expectedRejection } from '../helpers/expected-rejections.js';
 import { listJsonFiles } from '../helpers/expected-rejections.js';
-import { RED, TLP_MARKINGS } from '../../src/policy/tlp.js';
+import { RED, TLP_MARKINGS } from '../../src/stix/tlp.js';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data');
 const PARTNER = 'loader';

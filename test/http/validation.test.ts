@@ -3,12 +3,8 @@ import t from 'tap';
 import { C_OTHER, C_RW, createTestApp } from '../helpers/app.js';
 import { indicator, ipv4 } from '../helpers/stix.js';
 
-const strict = await createTestApp({ rwValidation: 'strict' });
-const standard = await createTestApp({}, strict.testDb);
-t.teardown(async () => {
-  await standard.close();
-  await strict.close();
-});
+const standard = await createTestApp();
+t.teardown(() => standard.close());
 const RW = `/main/collections/${C_RW}/`;
 
 t.test('a submitter learns exactly why an object was refused; the rest is stored (TR22)', async (t) => {
@@ -27,11 +23,15 @@ t.test('a submitter learns exactly why an object was refused; the rest is stored
   t.equal((await standard.request('alice', { url: `${RW}objects/${broken['id']}/` })).statusCode, 404, 'nothing of the refused object is stored');
 });
 
-t.test('strictness is per collection: x_ properties pass in standard, not in strict', async (t) => {
+t.test('strictness is per collection and a change applies on the next POST, without a restart (issue 11)', async (t) => {
   const custom = indicator({ x_acme_score: 7 });
-  const inStrict = await strict.post('alice', RW, [custom]);
+  t.equal((await standard.post('alice', RW, [indicator({ x_acme_score: 1 })])).json().success_count, 1, 'standard accepts x_ properties');
+  await standard.reconfigure({ rwValidation: 'strict' });
+  const inStrict = await standard.post('alice', RW, [custom]);
   t.match(inStrict.json(), { failure_count: 1, failures: [{ message: /in strict mode custom properties need a toplevel-property-extension/ }] });
-  t.equal((await standard.post('bob', `/other/collections/${C_OTHER}/`, [custom])).json().success_count, 1, 'standard collection accepts it');
+  t.equal((await standard.post('bob', `/other/collections/${C_OTHER}/`, [custom])).json().success_count, 1, 'a standard collection still accepts it');
+  await standard.reconfigure({});
+  t.equal((await standard.post('alice', RW, [custom])).json().success_count, 1, 'back to standard: accepted again');
 });
 
 t.test('S27: a non-deterministic SCO id is stored with a warning in standard mode', async (t) => {

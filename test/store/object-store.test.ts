@@ -4,6 +4,7 @@
  * Requirement ids refer to /work/shared/spec/taxii-2.1.md.
  */
 import t from 'tap';
+import type { ReadScope } from '../../src/policy/read-scope.js';
 import { UNMARKED } from '../../src/policy/write-policy.js';
 import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -14,7 +15,7 @@ import { createStore } from '../../src/store/index.js';
 import type { IncomingObject, ManifestRow, WriteOutcome } from '../../src/store/object-store.js';
 import type { StatusDetail } from '../../src/store/status-store.js';
 import { DEFAULT_VERSIONS, type ObjectFilter, type PageQuery, type VersionSelector } from '../../src/taxii/query.js';
-import { formatMicros, versionKey } from '../../src/taxii/timestamps.js';
+import { formatMicros, versionKey } from '../../src/stix/timestamps.js';
 import { openTestDb } from '../helpers/database.js';
 
 // Collections used by the object-store tests (no grants: the store does not check rights).
@@ -605,8 +606,9 @@ t.test('remove: version filters, returns the number deleted', async (t) => {
 
 t.test('add/reads/remove: a version re-posted by a partner that cannot see it is stored as its own copy, served once (issue 4)', async (t) => {
   // Policy: default AMBER; amber is cleared for it, green is not.
-  const policy = { defaultTlp: 2, granular: 'withhold', hideDangling: true } as const;
-  const reader = (partnerId: string, clearance: 0 | 1 | 2) => ({ reader: { partnerId, clearance, communities: [] }, policy });
+  const reader = (partnerId: string, clearance: 0 | 1 | 2): ReadScope => ({
+    reader: { partnerId, clearance, communities: [] }, reach: 'shared', defaultTlp: 2, granular: 'withhold', hideDangling: true, copies: 'earliest',
+  });
   const amber = reader('amber', 2);
   const green = reader('green', 1);
   const id = newId('indicator');
@@ -644,7 +646,7 @@ t.test('add/reads/remove: a version re-posted by a partner that cannot see it is
   t.same(await raws(green, DEFAULT_VERSIONS), ['green copy'], 'green: V2 (AMBER, default) is hidden, its V1 is its last');
 
   // Deleting V1 as amber takes every copy amber may see: both.
-  t.equal(await stored.remove(C_DEL, id, { versions: select({ keys: [key(V1)] }) }, amber), 2, 'every visible copy');
+  t.equal(await stored.remove(C_DEL, id, { versions: select({ keys: [key(V1)] }) }, { ...amber, copies: 'all' }), 2, 'every visible copy');
   t.same(await raws(green, ALL), [], 'nothing of V1 comes back for green');
   t.equal(await stored.remove(C_DEL, id, { versions: ALL }, null), 1);
 });
@@ -741,13 +743,15 @@ t.test('directory: collectionFor by id and alias, rights ORed over partner and g
     canWrite: true,
     // Issue 4 defaults: TLP:AMBER for unmarked objects, anything up to TLP:RED accepted.
     policy: { defaultTlp: 2, maxTlp: 4, requireMarking: false, requireCreatorIdentity: false, granular: 'withhold', hideDanglingRelationships: true },
+    validation: 'standard',
+    maxContentLength: 1048576,
   };
   t.same(await directory.collectionFor('alice', 'main', C_BOTH), both, 'read from the partner grant, write from the group grant');
   t.same(await directory.collectionFor('alice', 'main', 'both'), both, 'by alias (TR21)');
   t.same(await directory.collectionFor('alice', 'main', C_BOTH.toUpperCase()), both, 'UUID in upper case');
   t.same(await directory.collectionFor('bob', 'main', 'both'), { ...both, canRead: false, canWrite: true }, 'write only');
 
-  const reading = { id: C_READ, apiRootId: 'main', alias: 'reading', title: 'Read only', description: 'read grants only', canRead: true, canWrite: false, policy: both.policy };
+  const reading = { id: C_READ, apiRootId: 'main', alias: 'reading', title: 'Read only', description: 'read grants only', canRead: true, canWrite: false, policy: both.policy, validation: 'standard', maxContentLength: 1048576 };
   t.same(await directory.collectionFor('alice', 'main', C_READ), reading, 'a read grant alone makes it visible');
   t.same(await directory.collectionFor('bob', 'main', 'reading'), reading, 'through a group grant');
 

@@ -7,12 +7,12 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
 import { parseConfig } from '../../src/config/load-config.js';
-import type { TlpLevel } from '../../src/policy/tlp.js';
+import type { TlpLevel } from '../../src/stix/tlp.js';
 import { UNMARKED, type WriteFacts } from '../../src/policy/write-policy.js';
 import { applyConfig } from '../../src/store/config-sync.js';
 import { createStore } from '../../src/store/index.js';
 import { PAGE_BYTES, type IncomingObject } from '../../src/store/object-store.js';
-import type { ReadAccess } from '../../src/store/visibility-sql.js';
+import type { ReadScope } from '../../src/policy/read-scope.js';
 import type { PageQuery, VersionSelector } from '../../src/taxii/query.js';
 import { openTestDb } from '../helpers/database.js';
 import { mulberry32 } from '../helpers/random.js';
@@ -52,16 +52,15 @@ for (let batch = 0; batch < 6; batch += 1) {
   await store.add(C, batch % 2 === 0 ? 'alice' : 'bob', objects);
 }
 
-const reader = (partnerId: string, clearance: 0 | 1 | 2 | 3 | 4, granular: 'withhold' | 'redact'): ReadAccess => ({
-  reader: { partnerId, clearance, communities: [] },
-  policy: { defaultTlp: 2, granular, hideDangling: true },
+const reader = (partnerId: string, clearance: 0 | 1 | 2 | 3 | 4, granular: 'withhold' | 'redact'): ReadScope => ({
+  reader: { partnerId, clearance, communities: [] }, reach: 'shared', defaultTlp: 2, granular, hideDangling: true, copies: 'earliest',
 });
 const ALL: VersionSelector = { all: true };
 const LAST: VersionSelector = { all: false, first: false, last: true, keys: [] };
 const FIRST: VersionSelector = { all: false, first: true, last: false, keys: [] };
 
 t.test('a joined page equals the row page, for every reader, filter and page size', async (t) => {
-  const readers: [string, ReadAccess][] = [
+  const readers: [string, ReadScope | null][] = [
     ['no policy', null],
     ['alice, amber, withhold', reader('alice', 2, 'withhold')],
     ['bob, green, withhold', reader('bob', 1, 'withhold')],

@@ -1,7 +1,7 @@
 /** parseConfig: schema, cross references, secrets and freezing (src/config/load-config.ts). */
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
-import { verifyApiKey } from '../../src/auth/api-keys.js';
+import { verifyApiKey } from '../../src/config/api-keys.js';
 import { DEFAULT_LIMITS, DEFAULT_RATE_LIMITS } from '../../src/config/limits.js';
 import { ConfigError, parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/types.js';

@@ -5,7 +5,7 @@
  * budget, the supervisor's back-off and which database errors are transient.
  */
 import t from 'tap';
-import { parseKeyHash } from '../../src/auth/api-keys.js';
+import { parseKeyHash } from '../../src/config/api-keys.js';
 import { createAuthenticator, DUMMY_KEY_HASH } from '../../src/auth/authenticator.js';
 import { DEFAULT_RATE_LIMITS } from '../../src/config/limits.js';
 import { DEFAULT_LIMITS } from '../../src/config/limits.js';
@@ -17,7 +17,7 @@ import { createRateLimiter } from '../../src/http/rate-limit.js';
 import { createTokenBuckets } from '../../src/http/token-buckets.js';
 import { effectiveRateLimits } from '../../src/policy/rate-limits.js';
 import { transientFailure } from '../../src/store/db-errors.js';
-import type { Directory, PartnerRecord } from '../../src/store/directory.js';
+import type { PartnerLookup, PartnerRecord } from '../../src/auth/partners.js';
 import type { RateWindows, WindowCounts } from '../../src/store/rate-windows.js';
 import { restartDelay } from '../../src/workers.js';
 
@@ -53,7 +53,7 @@ t.test('issue 10 defect 6: every refused Basic attempt costs one key check, so p
     ['carol', partner('carol', 'suspended', ['hash-c'])],
     ['gone', partner('gone', 'removed', [])],
   ]);
-  const directory = { findPartner: async (id: string) => partners.get(id) } as unknown as Directory;
+  const directory: PartnerLookup = { findPartner: async (id: string) => partners.get(id) };
   const checked: string[] = [];
   const auth = createAuthenticator(directory, {
     cacheSeconds: 60,

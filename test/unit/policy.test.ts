@@ -8,15 +8,20 @@ import t from 'tap';
 import type { CollectionPolicy } from '../../src/config/types.js';
 import { RECIPIENTS_EXTENSION_ID, recipientsOf, type Recipients } from '../../src/policy/recipients.js';
 import { REDACTED_PROPERTY, redact } from '../../src/policy/redaction.js';
-import { mostRestrictive, type TlpLevel } from '../../src/policy/tlp.js';
-import { canRead, type ReadPolicy, type Reader, type VersionFacts } from '../../src/policy/visibility.js';
+import { mostRestrictive, type TlpLevel } from '../../src/stix/tlp.js';
+import { mayReadVersion, type ReadScope, type Reader, type VersionFacts } from '../../src/policy/read-scope.js';
+
+type ReadPolicy = Pick<ReadScope, 'defaultTlp' | 'granular'>;
+/** The one-version rule of a reader holding a read grant. */
+const canRead = (reader: Reader, v: VersionFacts, policy: ReadPolicy) =>
+  mayReadVersion({ reader, reach: 'shared', hideDangling: false, copies: 'earliest', ...policy }, v);
 import { assessWrite, type WriteContext, type WriteFacts } from '../../src/policy/write-policy.js';
 import { createValidators } from '../../src/stix/validators.js';
 
 type Obj = Record<string, unknown>;
 
 // ---------------------------------------------------------------------------
-// The tlp.md §5 table, written out independently of src/policy/tlp.ts.
+// The tlp.md §5 table, written out independently of src/stix/tlp.ts.
 const CLEAR = 0, GREEN = 1, AMBER = 2, STRICT = 3, RED = 4;
 const LEVELS: readonly TlpLevel[] = [CLEAR, GREEN, AMBER, STRICT, RED];
 const LABEL = ['TLP:CLEAR', 'TLP:GREEN', 'TLP:AMBER', 'TLP:AMBER+STRICT', 'TLP:RED'] as const;

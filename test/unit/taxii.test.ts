@@ -12,7 +12,7 @@ import { scanEnvelope } from '../../src/taxii/i-json.js';
 import { acceptsTaxii21, isTaxii21ContentType } from '../../src/taxii/media-types.js';
 import { DEFAULT_VERSIONS, type ObjectFilter } from '../../src/taxii/query.js';
 import { PARAMS, parseQuery, type ParamSet, type ParsedQuery, type RawQuery } from '../../src/taxii/query-params.js';
-import { formatMicros, parseTimestamp, timestampToMicros, versionKey } from '../../src/taxii/timestamps.js';
+import { formatMicros, parseTimestamp, timestampToMicros, versionKey } from '../../src/stix/timestamps.js';
 
 const scanEnvelopeObjects = (text: string) => scanEnvelope(text).raws;
 

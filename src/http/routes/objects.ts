@@ -9,13 +9,12 @@ import { boundsOf, cursorScope, finishPage, toPageQuery, type PageBounds } from 
 import { principalOf, readableCollection, visibleCollection } from '../lookups.js';
 import type { ObjectRow } from '../../store/object-store.js';
 import type { PageQuery } from '../../taxii/query.js';
-import type { CollectionView } from '../../store/directory.js';
-import type { ReadAccess } from '../../store/visibility-sql.js';
-import { redact } from '../../policy/redaction.js';
+import { readScope, servedText, type ReadScope } from '../../policy/read-scope.js';
 import { statusResource } from '../resources.js';
 import { createIngestBudget } from '../ingest-budget.js';
 import { refuseCodedBody } from '../compression.js';
-import { formatMicros } from '../../taxii/timestamps.js';
+import { CONTENT_LENGTH_CEILING, declaredLength, limitedBody } from '../content-length.js';
+import { formatMicros } from '../../stix/timestamps.js';
 
 interface CollectionParams {
   root: string;
@@ -23,19 +22,6 @@ interface CollectionParams {
 }
 interface ObjectParams extends CollectionParams {
   object: string;
-}
-
-/** The reader and the collection's read policy: what every read query filters with. */
-function accessOf(request: FastifyRequest, collection: CollectionView): NonNullable<ReadAccess> {
-  const { policy } = collection;
-  return {
-    reader: principalOf(request),
-    policy: { defaultTlp: policy.defaultTlp, granular: policy.granular, hideDangling: policy.hideDanglingRelationships },
-  };
-}
-
-function tooLarge(limit: number) {
-  return taxiiError('TOO_LARGE', `The body exceeds max_content_length (${limit} bytes) of this API root.`);
 }
 
 /**
@@ -55,7 +41,6 @@ const CLOSE_ENVELOPE = Buffer.from(']}');
 export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { server } = deps.config;
   const ingestBudget = createIngestBudget();
-  const strictnessOf = new Map(deps.config.apiRoots.flatMap((r) => r.collections.map((c) => [c.id, c.validation] as const)));
   const parse = (request: FastifyRequest, params: ParamSet) => parseQuery(request.query as RawQuery, params, server);
 
   /** The shared start of every paged read: a readable collection, the page query and a finisher. */
@@ -70,43 +55,35 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const scope = cursorScope(kind, principalOf(request), collection.id, ...objectKey);
     const query = toPageQuery(parse(request, params), server, deps.cursors, scope);
     const finish = (page: PageBounds) => finishPage(reply, page, query, deps.cursors, scope);
-    return { collection, query, finish, access: accessOf(request, collection) };
+    return { collection, query, finish, scope: readScope(principalOf(request), collection, 'read') };
   };
 
   /** Stored texts as this reader may receive them (granular redaction, issue 4), joined with commas. */
-  const served = (rows: readonly ObjectRow[], access: NonNullable<ReadAccess>) =>
-    rows
-      .map((r) =>
-        access.policy.granular === 'redact' && r.granularLevel !== null && r.granularLevel > access.reader.clearance &&
-        r.submittedBy !== access.reader.partnerId
-          ? redact(r.raw, access.reader.clearance)
-          : r.raw,
-      )
-      .join(',');
+  const served = (rows: readonly ObjectRow[], scope: ReadScope) => rows.map((r) => servedText(scope, r)).join(',');
 
   /**
    * A page of objects: assembled by the database when every row can be served as
    * stored (the common case), else row by row with redaction.
    */
-  const objectsPage = async (collectionId: string, query: PageQuery, access: NonNullable<ReadAccess>) => {
-    const joined = await deps.store.objects.listObjectsJoined(collectionId, query, access);
+  const objectsPage = async (collectionId: string, query: PageQuery, scope: ReadScope) => {
+    const joined = await deps.store.objects.listObjectsJoined(collectionId, query, scope);
     if (joined !== undefined) return { bounds: joined as PageBounds, joined: joined.joined };
-    const page = await deps.store.objects.listObjects(collectionId, query, access);
-    return { bounds: boundsOf(page), joined: served(page.items, access) };
+    const page = await deps.store.objects.listObjects(collectionId, query, scope);
+    return { bounds: boundsOf(page), joined: served(page.items, scope) };
   };
 
   const notFound = (objectId: string, collectionId: string) =>
     taxiiError('NOT_FOUND', `No object ${objectId} in collection ${collectionId}.`);
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
-    const { collection, query, finish, access } = await pagedRead(request, reply, 'objects', PARAMS.objects);
-    const page = await objectsPage(collection.id, query, access);
+    const { collection, query, finish, scope } = await pagedRead(request, reply, 'objects', PARAMS.objects);
+    const page = await objectsPage(collection.id, query, scope);
     return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/manifest/', async (request, reply) => {
-    const { collection, query, finish, access } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
-    const page = await deps.store.objects.listManifest(collection.id, query, access);
+    const { collection, query, finish, scope } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
+    const page = await deps.store.objects.listManifest(collection.id, query, scope);
     const paging = finish(boundsOf(page));
     if (page.items.length === 0) return paging;
     return {
@@ -121,19 +98,19 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/', async (request, reply) => {
-    const { collection, query, finish, access } = await pagedRead(request, reply, 'object', PARAMS.object);
+    const { collection, query, finish, scope } = await pagedRead(request, reply, 'object', PARAMS.object);
     const objectId = request.params.object;
-    const page = await objectsPage(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } }, access);
+    const page = await objectsPage(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } }, scope);
     // TR25: an unknown (or wholly invisible) object is 404; a known one whose versions are all filtered out is {}.
-    if (page.joined === '' && !(await deps.store.objects.exists(collection.id, objectId, access))) throw notFound(objectId, collection.id);
+    if (page.joined === '' && !(await deps.store.objects.exists(collection.id, objectId, scope))) throw notFound(objectId, collection.id);
     return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/versions/', async (request, reply) => {
-    const { collection, query, finish, access } = await pagedRead(request, reply, 'versions', PARAMS.versions);
+    const { collection, query, finish, scope } = await pagedRead(request, reply, 'versions', PARAMS.versions);
     const objectId = request.params.object;
-    const page = await deps.store.objects.listVersions(collection.id, objectId, query, access);
-    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, access))) throw notFound(objectId, collection.id);
+    const page = await deps.store.objects.listVersions(collection.id, objectId, query, scope);
+    if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, scope))) throw notFound(objectId, collection.id);
     const paging = finish(boundsOf(page));
     return page.items.length === 0 ? paging : { ...paging, versions: page.items.map((v) => v.version) };
   });
@@ -149,7 +126,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const versionGiven = (request.query as RawQuery)['match[version]'] !== undefined;
     const filter = versionGiven ? parsed.filter : { ...parsed.filter, versions: { all: true as const } };
     const deleted = await deps.writes.track(() =>
-      deps.store.objects.remove(collection.id, request.params.object, filter, accessOf(request, collection)));
+      deps.store.objects.remove(collection.id, request.params.object, filter, readScope(principalOf(request), collection, 'delete')));
     if (deleted === 0) {
       throw taxiiError('NOT_FOUND', `No object ${request.params.object} (or no version matching the filters) in collection ${collection.id}.`);
     }
@@ -168,40 +145,38 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
       throw taxiiError('UNSUPPORTED_MEDIA_TYPE', 'Send the envelope as Content-Type: application/taxii+json;version=2.1.');
     }
     refuseCodedBody(request, reply);
-    const limit = deps.config.apiRoots.find((r) => r.id === collection.apiRootId)?.maxContentLength ?? 0;
-    const declared = request.headers['content-length'];
-    if (declared !== undefined && !/^[0-9]{1,15}$/.test(declared)) {
-      throw taxiiError('MALFORMED', 'Content-Length must be the body size as a decimal number of bytes (RFC 9110 §8.6).');
-    }
-    if (Number(declared ?? 0) > limit) throw tooLarge(limit);
+    const limit = collection.maxContentLength;
+    const declared = declaredLength(request.headers['content-length'], limit);
     // A chunked body may be as large as the limit allows.
-    const release = deps.bodies.admit(principalOf(request).partnerId, declared === undefined ? limit : Number(declared));
+    const release = deps.bodies.admit(principalOf(request).partnerId, declared ?? limit);
     // 'close' comes once the answer is sent or the connection is gone, whichever way the request ends.
     reply.raw.once('close', release);
-    request.writeTarget = { collection, maxContentLength: limit };
+    request.writeTarget = collection;
+    return limit;
   };
 
   app.post<{ Params: CollectionParams; Body: string }>(
     '/:root/collections/:collection/objects/',
-    { preParsing: async (request, reply, payload) => (await admitPost(request, reply), payload) },
+    {
+      bodyLimit: CONTENT_LENGTH_CEILING,
+      preParsing: async (request, reply, payload) => limitedBody(payload, await admitPost(request, reply)),
+    },
     async (request, reply) => {
       const target = request.writeTarget;
       if (target === undefined) throw new Error('POST objects without an admitted collection');
       const body = typeof request.body === 'string' ? request.body : '';
-      // A chunked body has no Content-Length: measure what arrived. Equal to the limit is allowed.
       const size = Buffer.byteLength(body);
-      if (size > target.maxContentLength) throw tooLarge(target.maxContentLength);
       // Admitted once the body is here, so a slow sender holds no share of the budget.
       const release = await ingestBudget.admit(size);
       let status;
       try {
-        status = await deps.writes.track(() => addObjects(deps.store, deps.validators[strictnessOf.get(target.collection.id) ?? 'standard'], {
-          apiRootId: target.collection.apiRootId,
-          collectionId: target.collection.id,
-          policy: target.collection.policy,
+        status = await deps.writes.track(() => addObjects(deps.store, deps.validators[target.validation], {
+          apiRootId: target.apiRootId,
+          collectionId: target.id,
+          policy: target.policy,
           partnerId: principalOf(request).partnerId,
           partnerIdentity: principalOf(request).identity,
-          access: { ...accessOf(request, target.collection), ownOnly: !target.collection.canRead },
+          scope: readScope(principalOf(request), target, 'post'),
           requestTimestamp: Date.now() * 1000,
           envelope: parseEnvelope(body),
         }));
