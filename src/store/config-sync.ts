@@ -20,13 +20,14 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description,
            max_content_length = excluded.max_content_length, active = true`,
         [root.id, root.title, root.description ?? null, root.maxContentLength],
+        { name: 'upsert_api_root' },
       );
     }
-    await tx.query('UPDATE api_roots SET active = false WHERE NOT (id = ANY($1::text[]))', [rootIds]);
+    await tx.query('UPDATE api_roots SET active = false WHERE NOT (id = ANY($1::text[]))', [rootIds], { name: 'deactivate_api_roots' });
 
     const collections = config.apiRoots.flatMap((r) => r.collections.map((c) => ({ root: r.id, c })));
     // Aliases move between collections safely: clear them first, then set them again.
-    await tx.query('UPDATE collections SET alias = NULL, active = false');
+    await tx.query('UPDATE collections SET alias = NULL, active = false', [], { name: 'deactivate_collections' });
     for (const { root, c } of collections) {
       await tx.query(
         `INSERT INTO collections (id, api_root_id, alias, title, description, active, default_tlp, max_tlp,
@@ -40,6 +41,7 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
         [c.id, root, c.alias ?? null, c.title, c.description ?? null, c.policy.defaultTlp, c.policy.maxTlp,
           c.policy.requireMarking, c.policy.requireCreatorIdentity, c.policy.granular, c.policy.hideDanglingRelationships,
           c.validation],
+        { name: 'upsert_collection' },
       );
     }
 
@@ -52,23 +54,25 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
            reads_per_minute = excluded.reads_per_minute, writes_per_minute = excluded.writes_per_minute`,
         [p.id, p.name, p.status, p.apiKeyHashes, p.clearance, p.communities, p.identity ?? null,
           toStoredLimit(p.rateLimits.readsPerMinute), toStoredLimit(p.rateLimits.writesPerMinute)],
+        { name: 'upsert_partner' },
       );
     }
     await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}' WHERE NOT (id = ANY($1::text[]))`, [
       config.partners.map((p) => p.id),
-    ]);
+    ], { name: 'remove_unnamed_partners' });
 
-    await tx.query('DELETE FROM grants');
-    await tx.query('DELETE FROM group_members');
-    await tx.query('DELETE FROM partner_groups WHERE NOT (id = ANY($1::text[]))', [config.groups.map((g) => g.id)]);
+    await tx.query('DELETE FROM grants', [], { name: 'clear_grants' });
+    await tx.query('DELETE FROM group_members', [], { name: 'clear_group_members' });
+    await tx.query('DELETE FROM partner_groups WHERE NOT (id = ANY($1::text[]))', [config.groups.map((g) => g.id)], { name: 'delete_unnamed_groups' });
     for (const g of config.groups) {
       await tx.query(
         `INSERT INTO partner_groups (id, reads_per_minute, writes_per_minute) VALUES ($1, $2, $3)
          ON CONFLICT (id) DO UPDATE SET reads_per_minute = excluded.reads_per_minute, writes_per_minute = excluded.writes_per_minute`,
         [g.id, toStoredLimit(g.rateLimits.readsPerMinute), toStoredLimit(g.rateLimits.writesPerMinute)],
+        { name: 'upsert_group' },
       );
       for (const member of g.members) {
-        await tx.query('INSERT INTO group_members (group_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [g.id, member]);
+        await tx.query('INSERT INTO group_members (group_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [g.id, member], { name: 'add_group_member' });
       }
     }
     for (const { c } of collections) {
@@ -76,6 +80,7 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
         await tx.query(
           'INSERT INTO grants (collection_id, partner_id, group_id, can_read, can_write) VALUES ($1, $2, $3, $4, $5)',
           [c.id, grant.partner ?? null, grant.group ?? null, grant.read, grant.write],
+          { name: 'add_grant' },
         );
       }
     }
@@ -99,6 +104,7 @@ async function defineDefinitionsCollection(tx: Queryable, root: ApiRootConfig): 
      VALUES ($1, $2, $3, 'STIX definitions', $4, true, 0, 0)
      ON CONFLICT (id) DO UPDATE SET api_root_id = excluded.api_root_id, alias = excluded.alias, active = true, default_tlp = 0`,
     [id, root.id, DEFINITIONS_ALIAS, 'TLP 1.0 and 2.0 marking definitions and the extension definitions this server uses (read-only)'],
+    { name: 'upsert_definitions_collection' },
   );
   const grantees = new Set<string>();
   for (const c of root.collections) {
@@ -110,6 +116,7 @@ async function defineDefinitionsCollection(tx: Queryable, root: ApiRootConfig): 
       await tx.query(
         'INSERT INTO grants (collection_id, partner_id, group_id, can_read, can_write) VALUES ($1, $2, $3, true, false)',
         [id, g.partner ?? null, g.group ?? null],
+        { name: 'add_definitions_grant' },
       );
     }
   }

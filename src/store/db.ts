@@ -14,6 +14,12 @@ export type SqlParam = string | number | boolean | null | readonly string[] | re
 
 export interface QueryOptions {
   /**
+   * What the statement does, in snake_case (e.g. `objects_page_joined`): prepared
+   * statements are named after it, so it shows in pg_stat_statements and in the
+   * server's logs of failed statements.
+   */
+  readonly name: string;
+  /**
    * Keep the statement prepared on each connection and let PostgreSQL reuse its plan.
    * For statements whose best plan does not depend on the parameter values (lookups by
    * key): planning them costs more than running them. Ignored by PGlite.
@@ -116,7 +122,9 @@ function createPgDb(connectionString: string, poolSize: number, timeouts: DbTime
     if (options?.prepare !== true) return { text, values: params as unknown[] };
     let name = names.get(text);
     if (name === undefined) {
-      name = `taxii_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+      // One statement name may carry one text per connection: the variants of a statement
+      // (filters, scopes) are told apart by a digest of the text.
+      name = `${options.name}_${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
       names.set(text, name);
     }
     return { name, text, values: params as unknown[] };

@@ -11,7 +11,7 @@ import type { Db, QueryOptions } from './db.js';
 import { fromStoredLimits } from './stored-limits.js';
 
 /** Lookups by key, run on every request: their plans never depend on the values. */
-const PREPARED: QueryOptions = { prepare: true };
+const prepared = (name: string): QueryOptions => ({ name, prepare: true });
 
 export interface ApiRootRecord {
   readonly id: string;
@@ -127,7 +127,7 @@ export function createDirectory(db: Db): Directory {
          LEFT JOIN LATERAL (SELECT array_agg(pg.reads_per_minute) AS reads, array_agg(pg.writes_per_minute) AS writes
                             FROM group_members m JOIN partner_groups pg ON pg.id = m.group_id
                             WHERE m.partner_id = p.id) g ON true
-         WHERE p.id = $1`, [id], PREPARED);
+         WHERE p.id = $1`, [id], prepared('find_partner'));
       const row = rows[0];
       const groupReads = row?.group_reads ?? [];
       const groupWrites = row?.group_writes ?? [];
@@ -146,11 +146,11 @@ export function createDirectory(db: Db): Directory {
       );
     },
     async apiRootsFor(partnerId) {
-      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery(''), [partnerId], PREPARED);
+      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery(''), [partnerId], prepared('api_roots_for_partner'));
       return rows.map(toRoot);
     },
     async apiRootFor(partnerId, rootId) {
-      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery('AND r.id = $2'), [partnerId, rootId], PREPARED);
+      const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery('AND r.id = $2'), [partnerId, rootId], prepared('api_root_for_partner'));
       return rows[0] && toRoot(rows[0]);
     },
     async collectionsFor(partnerId, rootId) {
@@ -158,7 +158,7 @@ export function createDirectory(db: Db): Directory {
         `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2
          GROUP BY c.id, r.id HAVING bool_or(g.can_read OR g.can_write) ORDER BY c.id`,
         [partnerId, rootId],
-        PREPARED,
+        prepared('collections_for_partner'),
       );
       return rows.map(toView);
     },
@@ -167,7 +167,7 @@ export function createDirectory(db: Db): Directory {
         `SELECT ${COLLECTION_COLUMNS} ${GRANTED} AND c.api_root_id = $2 AND (c.id::text = $3 OR c.alias = $3)
          GROUP BY c.id, r.id HAVING bool_or(g.can_read OR g.can_write)`,
         [partnerId, rootId, idOrAlias.toLowerCase()],
-        PREPARED,
+        prepared('collection_for_partner'),
       );
       return rows[0] && toView(rows[0]);
     },

@@ -32,16 +32,16 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 /** Applies what is missing; returns the names applied by this call. */
 export async function migrate(db: Db, migrations = readMigrations()): Promise<string[]> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY], { name: 'lock_migrations' });
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations', [], { name: 'applied_migrations' });
     const applied = new Set(rows.map((r) => Number(r.version)));
     const done: string[] = [];
     for (const m of migrations) {
       if (applied.has(m.version)) continue;
       await tx.exec(m.sql);
-      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name], { name: 'record_migration' });
       done.push(m.name);
     }
     return done;

@@ -27,7 +27,7 @@ export function createPlannerStatistics(db: Db): PlannerStatistics {
   let running = false;
   const tuples = async () => {
     // reltuples is -1 for a table never analysed (PostgreSQL 14+).
-    const rows = await db.query<{ tuples: number }>("SELECT reltuples::float8 AS tuples FROM pg_class WHERE relname = 'object_versions'");
+    const rows = await db.query<{ tuples: number }>("SELECT reltuples::float8 AS tuples FROM pg_class WHERE relname = 'object_versions'", [], { name: 'estimate_versions' });
     return Math.max(0, Number(rows[0]?.tuples ?? 0));
   };
   return {

@@ -39,11 +39,12 @@ export function createRateWindows(db: Db): RateWindows {
       const rows = await db.query<{ key: string; current: unknown; previous: unknown }>(
         ADD_TO_WINDOW,
         [String(windowStart), keys, keys.map((k) => increments.get(k) ?? 0)],
+        { name: 'add_to_rate_window' },
       );
       return new Map(rows.map((r) => [r.key, { current: toNumber(r.current), previous: toNumber(r.previous) }]));
     },
     async purge(before) {
-      await db.query(PURGE_WINDOWS, [String(before)]);
+      await db.query(PURGE_WINDOWS, [String(before)], { name: 'purge_rate_windows' });
     },
   };
 }

@@ -65,6 +65,7 @@ export function createStatusStore(db: Db): StatusStore {
          VALUES ($1::uuid, $2, $3::uuid, $4, 'complete', $5::bigint, $6, $7, $8, 0, $9, $10, ${NOW_MICROS})`,
         [s.id, s.apiRootId, s.collectionId, s.partnerId, String(s.requestTimestamp), s.totalCount,
           s.successes.length, s.failures.length, jsonList(s.successes), jsonList(s.failures)],
+        { name: 'save_status' },
       );
     },
     async find(id, apiRootId, partnerId) {
@@ -76,7 +77,7 @@ export function createStatusStore(db: Db): StatusStore {
         `SELECT id::text AS id, status, request_timestamp, total_count, successes, failures, pendings
          FROM statuses WHERE id = $1::uuid AND api_root_id = $2 AND partner_id = $3`,
         [id.toLowerCase(), apiRootId, partnerId],
-        { prepare: true },
+        { name: 'find_status', prepare: true },
       );
       const row = rows[0];
       if (row === undefined) return undefined;
@@ -91,7 +92,7 @@ export function createStatusStore(db: Db): StatusStore {
       };
     },
     async purge(olderThan) {
-      const rows = await db.query('DELETE FROM statuses WHERE updated_at < $1::bigint RETURNING 1', [String(olderThan)]);
+      const rows = await db.query('DELETE FROM statuses WHERE updated_at < $1::bigint RETURNING 1', [String(olderThan)], { name: 'purge_statuses' });
       return rows.length;
     },
   };
