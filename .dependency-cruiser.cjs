@@ -11,8 +11,8 @@ const LAYERS = [
   { name: 'store', path: '^src/store/' },
   { name: 'auth', path: '^src/auth/' },
   { name: 'policy', path: '^src/policy/' },
-  { name: 'config', path: '^src/config/' },
   { name: 'taxii', path: '^src/taxii/' },
+  { name: 'config', path: '^src/config/' },
   { name: 'stix', path: '^src/stix/' },
   { name: 'errors and paths', path: '^src/(errors|paths)\\.ts$' },
 ];

@@ -13,7 +13,7 @@ import { isTypeName, placeholderId, placeholderVersion } from './stix/common-pro
 import type { ObjectValidator, RejectedObject, Verdict } from './stix/object-validator.js';
 import type { Store } from './store/index.js';
 import type { IncomingObject } from './store/object-store.js';
-import type { StatusDetail, StatusRecord } from './store/status-store.js';
+import type { StatusDetail, StatusRecord } from './taxii/status.js';
 import { citationOf, ruleBroken, scanEnvelope, type IJsonProblem } from './taxii/i-json.js';
 
 export interface ParsedEnvelope {

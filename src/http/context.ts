@@ -2,7 +2,7 @@
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { Config } from '../config/types.js';
 import type { ObjectValidator, Strictness } from '../stix/object-validator.js';
-import type { CollectionView } from '../store/directory.js';
+import type { CollectionView } from '../taxii/collections.js';
 import type { Store } from '../store/index.js';
 import type { CursorCodec } from '../taxii/cursor.js';
 import type { BodyAdmission } from './body-admission.js';

@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/authenticator.js';
 import { taxiiError } from '../errors.js';
-import type { ApiRootRecord, CollectionView } from '../store/directory.js';
+import type { ApiRootRecord, CollectionView } from '../taxii/collections.js';
 import type { AppDeps } from './context.js';
 
 export function principalOf(request: FastifyRequest): Principal {

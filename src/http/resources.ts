@@ -1,6 +1,6 @@
 /** TAXII resources as JSON (taxii-2.1.md §9); lists that would be empty are omitted. */
-import type { CollectionView } from '../store/directory.js';
-import type { StatusDetail, StatusRecord } from '../store/status-store.js';
+import type { CollectionView } from '../taxii/collections.js';
+import type { StatusDetail, StatusRecord } from '../taxii/status.js';
 import { STIX_MEDIA_TYPE } from '../taxii/media-types.js';
 import { formatMicros } from '../stix/timestamps.js';
 

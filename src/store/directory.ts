@@ -4,37 +4,14 @@
  * a partner or removing a grant takes effect on the partner's next request.
  */
 import type { PartnerLookup, PartnerRecord } from '../auth/partners.js';
-import type { CollectionPolicy } from '../config/types.js';
 import type { TlpLevel } from '../stix/tlp.js';
 import type { Strictness } from '../stix/object-validator.js';
+import type { ApiRootRecord, CollectionView } from '../taxii/collections.js';
 import type { Db, QueryOptions } from './db.js';
 import { fromStoredLimits } from './stored-limits.js';
 
 /** Lookups by key, run on every request: their plans never depend on the values. */
 const prepared = (name: string): QueryOptions => ({ name, prepare: true });
-
-export interface ApiRootRecord {
-  readonly id: string;
-  readonly title: string;
-  readonly description: string | null;
-  readonly maxContentLength: number;
-}
-
-/** A collection with the caller's computed rights (taxii-2.1.md §9.5). */
-export interface CollectionView {
-  readonly id: string;
-  readonly apiRootId: string;
-  readonly alias: string | null;
-  readonly title: string;
-  readonly description: string | null;
-  readonly canRead: boolean;
-  readonly canWrite: boolean;
-  readonly policy: CollectionPolicy;
-  /** How strictly posted objects are checked. */
-  readonly validation: Strictness;
-  /** max_content_length of the collection's API root, as the API root resource reports it. */
-  readonly maxContentLength: number;
-}
 
 interface CollectionRow {
   id: string;

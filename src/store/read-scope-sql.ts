@@ -65,7 +65,8 @@ export function renderScope(w: Params, scope: ReadScope | null): ScopeSql {
   const clearance = bound(reader.clearance, '::smallint');
   const communities = bound(reader.communities, '::text[]');
   const defaultTlp = bound(scope.defaultTlp, '::smallint');
-  const exempt = (t: string) => `${own(t)} OR ${t}.object_type IN (${ALWAYS_VISIBLE_TYPES.map((type) => `'${type}'`).join(', ')})`;
+  const alwaysVisible = ALWAYS_VISIBLE_TYPES.map((type) => `'${type}'`).join(', ');
+  const exempt = (t: string) => `${own(t)} OR ${t}.object_type IN (${alwaysVisible})`;
 
   /** LR1–LR4 on the row's own facts, for what is not exempt (own submissions, LR6). */
   const cleared = (t: string) => {

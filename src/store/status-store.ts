@@ -2,23 +2,8 @@
  * Status resources of Add Objects requests (taxii-2.1.md §9.3, E3). Persisted,
  * bound to the submitting partner (TR19), kept for the configured retention.
  */
+import type { StatusDetail, StatusRecord } from '../taxii/status.js';
 import { toNumber, type Db } from './db.js';
-
-export interface StatusDetail {
-  readonly id: string;
-  readonly version: string;
-  readonly message?: string;
-}
-
-export interface StatusRecord {
-  readonly id: string;
-  readonly status: 'pending' | 'complete';
-  readonly requestTimestamp: number;
-  readonly totalCount: number;
-  readonly successes: readonly StatusDetail[];
-  readonly failures: readonly StatusDetail[];
-  readonly pendings: readonly StatusDetail[];
-}
 
 export interface NewStatus {
   readonly id: string;

@@ -13,7 +13,7 @@ import type { Db, Queryable, SqlParam } from '../../src/store/db.js';
 import { toNumber } from '../../src/store/db.js';
 import { createStore } from '../../src/store/index.js';
 import type { IncomingObject, ManifestRow, WriteOutcome } from '../../src/store/object-store.js';
-import type { StatusDetail } from '../../src/store/status-store.js';
+import type { StatusDetail } from '../../src/taxii/status.js';
 import { DEFAULT_VERSIONS, type ObjectFilter, type PageQuery, type VersionSelector } from '../../src/taxii/query.js';
 import { formatMicros, versionKey } from '../../src/stix/timestamps.js';
 import { openTestDb } from '../helpers/database.js';

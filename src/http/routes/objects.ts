@@ -52,9 +52,9 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   ) => {
     const collection = await readableCollection(deps, request, request.params.root, request.params.collection);
     const objectKey = request.params.object === undefined ? [] : [request.params.object];
-    const scope = cursorScope(kind, principalOf(request), collection.id, ...objectKey);
-    const query = toPageQuery(parse(request, params), server, deps.cursors, scope);
-    const finish = (page: PageBounds) => finishPage(reply, page, query, deps.cursors, scope);
+    const cursorBinding = cursorScope(kind, principalOf(request), collection.id, ...objectKey);
+    const query = toPageQuery(parse(request, params), server, deps.cursors, cursorBinding);
+    const finish = (page: PageBounds) => finishPage(reply, page, query, deps.cursors, cursorBinding);
     return { collection, query, finish, scope: readScope(principalOf(request), collection, 'read') };
   };
 
