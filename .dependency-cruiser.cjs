@@ -7,6 +7,7 @@
 const LAYERS = [
   { name: 'entry points', path: '^src/(server|app|reload|startup|workers)\\.ts$|^src/bin/' },
   { name: 'http', path: '^src/http/' },
+  { name: 'admin', path: '^src/admin/' },
   { name: 'ingest', path: '^src/ingest\\.ts$' },
   { name: 'store', path: '^src/store/' },
   { name: 'auth', path: '^src/auth/' },

@@ -16,7 +16,9 @@ COPY --from=build /app/dist ./dist
 COPY schemas ./schemas
 COPY migrations ./migrations
 COPY config ./config
-RUN mkdir -p /var/lib/taxii-exchange && chown node:node /var/lib/taxii-exchange
+COPY bin ./bin
+RUN ln -s /app/bin/taxii-exchange /usr/local/bin/taxii-exchange \
+  && mkdir -p /var/lib/taxii-exchange && chown node:node /var/lib/taxii-exchange
 USER node
 EXPOSE 8000
 CMD ["node", "--max-old-space-size=160", "dist/src/server.js"]

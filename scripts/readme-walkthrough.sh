@@ -57,3 +57,21 @@ grep '"objects":\[{"id":"report--0f0e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a21"' "$workdi
   { echo "walkthrough: CERT-FR should see the CLEAR, GREEN and AMBER reports only"; exit 1; }
 lines=$(wc -l <"$workdir/out.txt")
 echo "walkthrough: ok ($lines lines of output, every command ran)"
+
+# "Onboarding a partner": the command line acts on the running server's data directory.
+awk '/<!-- operating:start -->/ {on = 1; next} /<!-- operating:end -->/ {on = 0; next} on && !/^```/' README.md >"$workdir/operating.sh"
+TAXII_DATA_DIR="$workdir/data" bash -e "$workdir/operating.sh" >"$workdir/operating.txt" 2>&1 ||
+  { cat "$workdir/operating.txt"; echo "operating: failed"; exit 1; }
+expect_op() {
+  grep -q -- "$1" "$workdir/operating.txt" || { cat "$workdir/operating.txt"; echo "operating: expected to see: $1"; exit 1; }
+}
+expect_op 'partner added: cert-de (CERT-DE): active, clearance green, communities eu'
+expect_op 'API key (shown once; give it to the partner now): '
+expect_op '"title":"taxii-exchange demo"'
+expect_op 'old key: 401'
+expect_op 'new key: 200'
+expect_op 'suspended: 401'
+expect_op 'managed by: the command line'
+expect_op 'partner cert-fr is defined in the configuration file'
+expect_op 'refused, as it should be'
+echo "operating: ok ($(wc -l <"$workdir/operating.txt") lines of output)"

@@ -24,6 +24,7 @@ export const Errors = Object.freeze({
   NOT_FOUND: kind('TAXII_ERR_RESOURCE_NOT_FOUND', 404, 'Not found'),
   NOT_ACCEPTABLE: kind('TAXII_ERR_MEDIA_NOT_ACCEPTABLE', 406, 'Not acceptable'),
   TIMEOUT: kind('TAXII_ERR_REQUEST_TIMEOUT', 408, 'Request timeout'),
+  CONFLICT: kind('TAXII_ERR_RESOURCE_CONFLICT', 409, 'Conflict'),
   TOO_LARGE: kind('TAXII_ERR_REQUEST_TOO_LARGE', 413, 'Request body too large'),
   UNSUPPORTED_MEDIA_TYPE: kind('TAXII_ERR_MEDIA_UNSUPPORTED', 415, 'Unsupported media type'),
   EXPECTATION_FAILED: kind('TAXII_ERR_REQUEST_EXPECTATION_FAILED', 417, 'Expectation failed'),

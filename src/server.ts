@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { buildApp } from './app.js';
 import { closeGracefully } from './http/shutdown.js';
 import { reapplyOnHangup } from './reload.js';
+import { serveControl } from './bin/control-socket.js';
 import { ConfigError } from './config/load-config.js';
 import type { Config } from './config/types.js';
 import { DataDirHeld } from './store/data-dir-lock.js';
@@ -130,9 +131,17 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
 
   if (workers === 1) {
     const serving = await serve(db, config, cursorSecret, logger, settings);
+    // On the embedded database, partner and key commands run in here (see bin/control-socket.ts).
+    const closeControl = environment.databaseUrl === undefined
+      ? serveControl(environment.dataDir, db, {
+        answered: (command, status) => logger.info({ command, status }, 'command run through the control channel'),
+        error: (err) => logger.error({ err }, 'control channel failed'),
+      })
+      : async () => undefined;
     exitOn(['SIGINT', 'SIGTERM'], logger, async () => {
       stopPurge();
       reload.stop();
+      await closeControl();
       await serving.stop();
     });
     logger.info({ ...where, port: serving.port }, readyMessage(settings, serving.port));

@@ -11,8 +11,38 @@ import type { Db, Queryable } from './db.js';
 import { toStoredLimit } from './stored-limits.js';
 import { createObjectStore, type IncomingObject } from './object-store.js';
 
+/**
+ * The file names something the command line manages (migration 0009): applying it
+ * would take that over, so nothing is applied.
+ */
+export class ManagedElsewhere extends Error {
+  constructor(problems: readonly string[]) {
+    super(`configuration not applied: ${problems.join('; ')} (created with the taxii-exchange command line; remove it from the file, or remove it with the command line first)`);
+    this.name = 'ManagedElsewhere';
+  }
+}
+
+/** Partners, groups and collections the file names but the command line manages. */
+async function takenByAdmin(tx: Queryable, config: Config): Promise<string[]> {
+  const collections = config.apiRoots.flatMap((r) => r.collections.map((c) => ({ root: r.id, id: c.id, alias: c.alias ?? null })));
+  const rows = await tx.query<{ what: string }>(
+    `SELECT 'partner ' || id AS what FROM partners WHERE managed_by = 'admin' AND id = ANY($1::text[])
+     UNION ALL SELECT 'group ' || id FROM partner_groups WHERE managed_by = 'admin' AND id = ANY($2::text[])
+     UNION ALL SELECT 'collection ' || c.id::text FROM collections c WHERE c.managed_by = 'admin' AND c.id::text = ANY($3::text[])
+     UNION ALL SELECT 'collection alias ' || c.api_root_id || '/' || c.alias FROM collections c
+       JOIN unnest($4::text[], $5::text[]) AS f(root, alias) ON c.api_root_id = f.root AND c.alias = f.alias
+       WHERE c.managed_by = 'admin' AND c.active`,
+    [config.partners.map((p) => p.id), config.groups.map((g) => g.id), collections.map((c) => c.id),
+      collections.filter((c) => c.alias !== null).map((c) => c.root), collections.flatMap((c) => (c.alias === null ? [] : [c.alias]))],
+    { name: 'config_names_taken_by_admin' },
+  );
+  return rows.map((r) => r.what);
+}
+
 export async function applyConfig(db: Db, config: Config): Promise<void> {
   await db.transaction(async (tx) => {
+    const taken = await takenByAdmin(tx, config);
+    if (taken.length > 0) throw new ManagedElsewhere(taken);
     const rootIds = config.apiRoots.map((r) => r.id);
     for (const root of config.apiRoots) {
       await tx.query(
@@ -27,7 +57,7 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
 
     const collections = config.apiRoots.flatMap((r) => r.collections.map((c) => ({ root: r.id, c })));
     // Aliases move between collections safely: clear them first, then set them again.
-    await tx.query('UPDATE collections SET alias = NULL, active = false', [], { name: 'deactivate_collections' });
+    await tx.query("UPDATE collections SET alias = NULL, active = false WHERE managed_by = 'config'", [], { name: 'deactivate_collections' });
     for (const { root, c } of collections) {
       await tx.query(
         `INSERT INTO collections (id, api_root_id, alias, title, description, active, default_tlp, max_tlp,
@@ -57,13 +87,13 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
         { name: 'upsert_partner' },
       );
     }
-    await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}' WHERE NOT (id = ANY($1::text[]))`, [
+    await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}' WHERE NOT (id = ANY($1::text[])) AND managed_by = 'config'`, [
       config.partners.map((p) => p.id),
     ], { name: 'remove_unnamed_partners' });
 
-    await tx.query('DELETE FROM grants', [], { name: 'clear_grants' });
-    await tx.query('DELETE FROM group_members', [], { name: 'clear_group_members' });
-    await tx.query('DELETE FROM partner_groups WHERE NOT (id = ANY($1::text[]))', [config.groups.map((g) => g.id)], { name: 'delete_unnamed_groups' });
+    await tx.query("DELETE FROM grants WHERE managed_by = 'config'", [], { name: 'clear_grants' });
+    await tx.query("DELETE FROM group_members WHERE managed_by = 'config'", [], { name: 'clear_group_members' });
+    await tx.query("DELETE FROM partner_groups WHERE NOT (id = ANY($1::text[])) AND managed_by = 'config'", [config.groups.map((g) => g.id)], { name: 'delete_unnamed_groups' });
     for (const g of config.groups) {
       await tx.query(
         `INSERT INTO partner_groups (id, reads_per_minute, writes_per_minute) VALUES ($1, $2, $3)
@@ -106,20 +136,25 @@ async function defineDefinitionsCollection(tx: Queryable, root: ApiRootConfig): 
     [id, root.id, DEFINITIONS_ALIAS, 'TLP 1.0 and 2.0 marking definitions and the extension definitions this server uses (read-only)'],
     { name: 'upsert_definitions_collection' },
   );
-  const grantees = new Set<string>();
-  for (const c of root.collections) {
-    for (const g of c.grants) {
-      if (!g.read && !g.write) continue;
-      const key = g.partner !== undefined ? `p:${g.partner}` : `g:${g.group ?? ''}`;
-      if (grantees.has(key)) continue;
-      grantees.add(key);
-      await tx.query(
-        'INSERT INTO grants (collection_id, partner_id, group_id, can_read, can_write) VALUES ($1, $2, $3, true, false)',
-        [id, g.partner ?? null, g.group ?? null],
-        { name: 'add_definitions_grant' },
-      );
-    }
-  }
+  await refreshDefinitionsGrants(tx, root.id);
+}
+
+/**
+ * Whoever may read or write a collection of the API root may read its definitions
+ * collection: those grants follow every grant of the root, the file's and the
+ * command line's alike.
+ */
+export async function refreshDefinitionsGrants(tx: Queryable, rootId: string): Promise<void> {
+  const id = definitionsCollectionId(rootId);
+  await tx.query('DELETE FROM grants WHERE collection_id = $1::uuid', [id], { name: 'clear_definitions_grants' });
+  await tx.query(
+    `INSERT INTO grants (collection_id, partner_id, group_id, can_read, can_write)
+     SELECT DISTINCT $1::uuid, g.partner_id, g.group_id, true, false
+     FROM grants g JOIN collections c ON c.id = g.collection_id
+     WHERE c.api_root_id = $2 AND c.active AND c.id <> $1::uuid AND (g.can_read OR g.can_write)`,
+    [id, rootId],
+    { name: 'derive_definitions_grants' },
+  );
 }
 
 function toIncoming(object: Record<string, unknown>): IncomingObject {

@@ -98,7 +98,9 @@ export function createDirectory(db: Db): Directory {
         reads_per_minute: number | null; writes_per_minute: number | null;
         group_reads: (number | null)[] | null; group_writes: (number | null)[] | null;
       }>(
-        `SELECT p.id, p.name, p.status, p.api_key_hashes, p.clearance, p.communities, p.identity,
+        `SELECT p.id, p.name, p.status,
+           p.api_key_hashes || coalesce((SELECT array_agg(k.hash) FROM partner_keys k WHERE k.partner_id = p.id AND k.revoked_at IS NULL), '{}') AS api_key_hashes,
+           p.clearance, p.communities, p.identity,
            p.reads_per_minute, p.writes_per_minute, g.reads AS group_reads, g.writes AS group_writes
          FROM partners p
          LEFT JOIN LATERAL (SELECT array_agg(pg.reads_per_minute) AS reads, array_agg(pg.writes_per_minute) AS writes

@@ -4,7 +4,7 @@
  * database only one process may open the data directory: a second server and
  * `migrate` are refused, `apply-config` asks the running server to re-apply
  * (SIGHUP) and reports its answer, or refuses when the server runs with another
- * file. SIGHUP re-applies TAXII_CONFIG on both databases; an invalid file changes
+ * file; partner and key commands run inside the server (its control channel). SIGHUP re-applies TAXII_CONFIG on both databases; an invalid file changes
  * nothing and the server keeps serving.
  */
 import t from 'tap';
@@ -14,6 +14,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '../../src/bin/commands.js';
 import { TAXII, TEST_ENV, basicAuth, testConfigJson } from '../helpers/app.js';
 import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 import { spawnServer, type ChildServer } from '../helpers/server-process.js';
@@ -36,9 +37,13 @@ function configWith(bob: 'active' | 'suspended'): Json {
 const write = (path: string, config: Json | string) => writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config));
 
 function get(port: number, partner: string): Promise<number> {
+  return getAs(port, partner, undefined);
+}
+
+function getAs(port: number, partner: string, key: string | undefined): Promise<number> {
   return new Promise((done, fail) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/main/collections/', agent: false, headers: { accept: TAXII, authorization: basicAuth(partner) } },
+      { host: '127.0.0.1', port, path: '/taxii2/', agent: false, headers: { accept: TAXII, authorization: basicAuth(partner, key) } },
       (res) => {
         res.resume();
         res.on('end', () => done(res.statusCode ?? 0));
@@ -92,6 +97,21 @@ t.test('embedded database: one process per data directory; apply-config goes thr
   const exit = await twin.exited;
   t.equal(exit.code, 1, 'a second server on the same directory does not start');
   t.match(twin.stderr(), 'is in use by process');
+
+  // Partner and key commands run inside the server, through its control channel.
+  let out = '';
+  let err = '';
+  const output = { log: (line: string) => (out += `${line}\n`), error: (line: string) => (err += `${line}\n`) };
+  t.equal(await runCommand(['partner', 'add', 'cert-at', '--name', 'CERT.at', '--json'], { ...keys, ...env }, output), 0, err);
+  const added = JSON.parse(out) as { key: { id: string; secret: string } };
+  t.equal(await getAs(port, 'cert-at', added.key.secret), 200, 'the partner added through the running server is served');
+  t.equal(await runCommand(['key', 'revoke', 'cert-at', added.key.id], env, output), 0, err);
+  t.equal(await getAs(port, 'cert-at', added.key.secret), 401, 'its revoked key is refused on the next request');
+  err = '';
+  t.equal(await runCommand(['partner', 'show', 'nobody'], env, output), 1);
+  t.equal(err, 'taxii-exchange: no partner nobody\n', 'a refusal comes back as one line');
+  t.match(server.lines.find((l) => l['msg'] === 'command run through the control channel'), { command: 'partner add', status: 0 });
+  t.notMatch(JSON.stringify(server.lines), added.key.secret, 'the new key is not logged');
 
   write(configPath, configWith('suspended'));
   const applied = cli('apply-config', env);

@@ -38,6 +38,7 @@ t.test('the catalogue: every error code, status and title', async (t) => {
     'NOT_FOUND 404 TAXII_ERR_RESOURCE_NOT_FOUND Not found',
     'NOT_ACCEPTABLE 406 TAXII_ERR_MEDIA_NOT_ACCEPTABLE Not acceptable',
     'TIMEOUT 408 TAXII_ERR_REQUEST_TIMEOUT Request timeout',
+    'CONFLICT 409 TAXII_ERR_RESOURCE_CONFLICT Conflict',
     'TOO_LARGE 413 TAXII_ERR_REQUEST_TOO_LARGE Request body too large',
     'UNSUPPORTED_MEDIA_TYPE 415 TAXII_ERR_MEDIA_UNSUPPORTED Unsupported media type',
     'EXPECTATION_FAILED 417 TAXII_ERR_REQUEST_EXPECTATION_FAILED Expectation failed',

@@ -1,0 +1,131 @@
+/**
+ * Onboarding and managing partners and their API keys (issue 12): the one
+ * service the command line (and the admin API) call. A new key is returned once,
+ * in clear, and stored only as its scrypt hash. Partners defined in the
+ * configuration file are the file's: this service refuses to change them.
+ */
+import { randomBytes } from 'node:crypto';
+import { hashApiKey } from '../config/api-keys.js';
+import { taxiiError } from '../errors.js';
+import { TLP_LEVELS, levelOf, type TlpName } from '../stix/tlp.js';
+import type { Db } from '../store/db.js';
+import { createPartnerAdminStore, type PartnerChanges, type PartnerDetail, type PartnerSummary } from '../store/partner-admin.js';
+
+/** The configuration file's pattern for partner ids and community names. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const IDENTITY = /^identity--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export interface IssuedKey {
+  /** Names the key in `key revoke`; not secret. */
+  readonly id: string;
+  /** The key itself: shown once, never stored. */
+  readonly secret: string;
+}
+
+export interface PartnerInput {
+  readonly name?: string;
+  readonly clearance?: string;
+  readonly communities?: readonly string[];
+  readonly identity?: string | null;
+}
+
+function refuse(description: string): never {
+  throw taxiiError('BAD_PARAMETER', description);
+}
+
+function checkName(what: string, value: string): string {
+  if (!NAME.test(value)) refuse(`${what} "${value}": letters, digits, _ . - (at most 128, starting with a letter or digit)`);
+  return value;
+}
+
+function clearanceOf(value: string) {
+  if (!(TLP_LEVELS as readonly string[]).includes(value)) refuse(`clearance "${value}": one of ${TLP_LEVELS.join(', ')}`);
+  return levelOf(value as TlpName);
+}
+
+function changesOf(input: PartnerInput): PartnerChanges {
+  if (input.name !== undefined && input.name.trim() === '') refuse('name: must not be empty');
+  if (input.identity !== undefined && input.identity !== null && !IDENTITY.test(input.identity)) {
+    refuse(`identity "${input.identity}": a STIX identity id (identity--<UUID>)`);
+  }
+  const communities = input.communities?.map((c) => checkName('community', c));
+  return {
+    ...(input.name !== undefined && { name: input.name }),
+    ...(input.clearance !== undefined && { clearance: clearanceOf(input.clearance) }),
+    ...(communities !== undefined && { communities: [...new Set(communities)] }),
+    ...(input.identity !== undefined && { identity: input.identity }),
+  };
+}
+
+async function issueKey(): Promise<{ key: IssuedKey; hash: string }> {
+  const key = { id: `k${randomBytes(5).toString('hex')}`, secret: randomBytes(32).toString('base64url') };
+  return { key, hash: await hashApiKey(key.secret) };
+}
+
+export interface PartnerAdmin {
+  add(id: string, input: PartnerInput): Promise<{ partner: PartnerSummary; key: IssuedKey }>;
+  list(): Promise<PartnerSummary[]>;
+  show(id: string): Promise<PartnerDetail>;
+  set(id: string, input: PartnerInput): Promise<PartnerSummary>;
+  suspend(id: string): Promise<PartnerSummary>;
+  resume(id: string): Promise<PartnerSummary>;
+  addKey(partnerId: string): Promise<IssuedKey>;
+  revokeKey(partnerId: string, keyId: string): Promise<void>;
+}
+
+export function createPartnerAdmin(db: Db, now: () => number = Date.now): PartnerAdmin {
+  const store = createPartnerAdminStore(db);
+
+  /** The partner, which the command line must manage (not the file); else a one-line reason. */
+  const managed = async (id: string): Promise<PartnerSummary> => {
+    const partner = await store.find(id);
+    if (partner === undefined || partner.status === 'removed') throw taxiiError('NOT_FOUND', `no partner ${id}`);
+    if (partner.managedBy === 'config') {
+      throw taxiiError('CONFLICT', `partner ${id} is defined in the configuration file: change it there and run apply-config`);
+    }
+    return partner;
+  };
+  const change = async (id: string, changes: PartnerChanges): Promise<PartnerSummary> => {
+    await managed(id);
+    await store.update(id, changes);
+    return (await store.find(id)) as PartnerSummary;
+  };
+
+  return {
+    async add(id, input) {
+      checkName('partner id', id);
+      if (input.name === undefined) refuse('name: required (--name)');
+      const changes = changesOf(input);
+      const { key, hash } = await issueKey();
+      const created = await store.create(
+        { id, name: input.name, clearance: changes.clearance ?? levelOf('amber'), communities: changes.communities ?? [], identity: changes.identity ?? null },
+        { id: key.id, hash },
+        now(),
+      );
+      if (!created) {
+        const existing = await store.find(id);
+        throw taxiiError('CONFLICT', `partner ${id} exists already${existing?.managedBy === 'config' ? ' (in the configuration file)' : ''}`);
+      }
+      return { partner: (await store.find(id)) as PartnerSummary, key };
+    },
+    list: () => store.list(),
+    async show(id) {
+      const detail = await store.detail(id);
+      if (detail === undefined || detail.status === 'removed') throw taxiiError('NOT_FOUND', `no partner ${id}`);
+      return detail;
+    },
+    set: (id, input) => change(id, changesOf(input)),
+    suspend: (id) => change(id, { status: 'suspended' }),
+    resume: (id) => change(id, { status: 'active' }),
+    async addKey(partnerId) {
+      await managed(partnerId);
+      const { key, hash } = await issueKey();
+      await store.addKey(partnerId, { id: key.id, hash }, now());
+      return key;
+    },
+    async revokeKey(partnerId, keyId) {
+      await managed(partnerId);
+      if (!(await store.revokeKey(partnerId, keyId, now()))) throw taxiiError('NOT_FOUND', `partner ${partnerId} has no active key ${keyId}`);
+    },
+  };
+}

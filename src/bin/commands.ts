@@ -1,0 +1,156 @@
+/**
+ * The commands of `taxii-exchange` (bin/taxii-exchange, src/bin/cli.ts):
+ *   migrate        apply pending migrations (and nothing else)
+ *   apply-config   validate the configuration and apply it to the database; running
+ *                  servers see the change on their next request (see apply-config.ts)
+ *   check-config   validate the configuration file only
+ *   hash-key       read an API key on stdin, print the hash to put in the configuration
+ *   validate       validate STIX files offline: validate [--strictness LEVEL] FILE...
+ *   partner, key   onboard partners and manage their keys (see partner-commands.ts)
+ * Importable, so tests run them in-process; the entry point only sets the exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { hashApiKey } from '../config/api-keys.js';
+import { ConfigError } from '../config/load-config.js';
+import { migrate } from '../store/migrate.js';
+import { STRICTNESS_LEVELS, type Strictness } from '../stix/object-validator.js';
+import { validateFile } from '../stix/validate-files.js';
+import { createValidators } from '../stix/validators.js';
+import { openDatabase, readConfig, readEnvironment } from '../startup.js';
+import { applyConfigCommand } from './apply-config.js';
+import { DataDirHeld, dataDirHolder } from '../store/data-dir-lock.js';
+import { askServer } from './control-socket.js';
+import { ManagedElsewhere } from '../store/config-sync.js';
+import { CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './partner-commands.js';
+
+const USAGE = `usage: taxii-exchange <command>
+  migrate                       apply pending migrations
+  apply-config                  validate TAXII_CONFIG and apply it (a running embedded server is asked via SIGHUP)
+  check-config                  validate TAXII_CONFIG only
+  hash-key                      read an API key on stdin, print its hash for the configuration file
+  validate [--strictness strict|standard|permissive] FILE...
+                                validate STIX files offline, as the server would
+  partner <add|list|show|set|suspend|resume> …   onboard and manage partners (partner --help)
+  key <add|revoke> …            issue and revoke partners' API keys (key --help)
+environment: TAXII_CONFIG (configuration file), DATABASE_URL (PostgreSQL; else PGlite in TAXII_DATA_DIR, default ./data)`;
+
+function validateCommand(args: readonly string[], out: Output): number {
+  let strictness: Strictness = 'standard';
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--strictness') {
+      const level = args[++i];
+      if (!STRICTNESS_LEVELS.includes(level as Strictness)) {
+        out.error(`validate: --strictness takes ${STRICTNESS_LEVELS.join(', ')}`);
+        return 2;
+      }
+      strictness = level as Strictness;
+    } else files.push(arg);
+  }
+  if (files.length === 0) {
+    out.error('validate: name at least one file');
+    return 2;
+  }
+  const validator = createValidators()[strictness];
+  let objects = 0;
+  let failed = 0;
+  for (const file of files) {
+    const report = validateFile(file, validator);
+    objects += report.objects;
+    failed += report.failures.length;
+    for (const line of report.failures) out.log(line);
+  }
+  out.log(`${files.length} file(s), ${objects} object(s): ${objects - failed} valid, ${failed} invalid (${strictness})`);
+  return failed === 0 ? 0 : 1;
+}
+
+/** Runs a command in the server that holds the data directory, through its control channel. */
+async function relay(dataDir: string, pid: number, argv: readonly string[], out: Output): Promise<number> {
+  let answer;
+  try {
+    answer = await askServer(dataDir, argv);
+  } catch (err) {
+    throw new CommandFailed(`${dataDir} is in use by process ${pid}, which did not take the command (${(err as Error).message}); stop it, or run this where the server runs`);
+  }
+  if (answer.out !== '') out.log(answer.out.replace(/\n$/, ''));
+  if (answer.err !== '') out.error(answer.err.replace(/\n$/, ''));
+  return answer.status;
+}
+
+/** Runs one invocation (`argv` without node and the script); returns the exit code. */
+export async function runCommand(argv: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+  try {
+    return await dispatch(argv, env, out);
+  } catch (err) {
+    const known = err instanceof ConfigError || err instanceof DataDirHeld || err instanceof ManagedElsewhere || err instanceof CommandFailed;
+    if (!known) throw err;
+    out.error(`taxii-exchange: ${err.message}`);
+    return err instanceof CommandFailed ? err.exitCode : 1;
+  }
+}
+
+async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+  const [command, ...args] = argv;
+  const environment = readEnvironment(env);
+  switch (command) {
+    case 'migrate': {
+      const db = await openDatabase(environment);
+      try {
+        const applied = await migrate(db);
+        out.log(applied.length === 0 ? 'migrations: up to date' : `migrations applied: ${applied.join(', ')}`);
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+    case 'apply-config':
+      return applyConfigCommand(environment, out);
+    case 'check-config': {
+      const config = await readConfig(environment, env);
+      out.log(`configuration ok: ${config.apiRoots.length} API roots, ${config.partners.length} partners`);
+      return 0;
+    }
+    case 'hash-key': {
+      const key = readFileSync(0, 'utf8').trim();
+      if (key.length < 16) {
+        out.error('hash-key: give an API key of at least 16 characters on standard input');
+        return 2;
+      }
+      out.log(await hashApiKey(key));
+      return 0;
+    }
+    case 'validate':
+      return validateCommand(args, out);
+    case 'partner':
+    case 'key': {
+      const parsed = parseAdminCommand(command, args, out);
+      if (parsed === undefined) return 0;
+      // A running server holds the embedded database: the command runs inside it.
+      const holder = environment.databaseUrl === undefined ? dataDirHolder(environment.dataDir) : undefined;
+      if (holder !== undefined) return relay(environment.dataDir, holder.pid, argv, out);
+      let db;
+      try {
+        db = await openDatabase(environment);
+      } catch (err) {
+        if (err instanceof DataDirHeld) return relay(environment.dataDir, err.holder.pid, argv, out);
+        throw err;
+      }
+      try {
+        await migrate(db);
+        await runAdminCommand(db, parsed.command, parsed.args, out);
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+    case '--help':
+    case '-h':
+    case 'help':
+      out.log(USAGE);
+      return 0;
+    default:
+      out.error(USAGE);
+      return 2;
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Onboarding partners and rotating keys without the configuration file (issue 12),
+ * through the admin service on the test database (PGlite, or PostgreSQL in CI's
+ * second run), with the real application answering the partner: a new partner
+ * authenticates with the key printed once, a revoked key and a suspended partner
+ * are refused on the next request, and apply-config and the command line never
+ * change each other's partners.
+ */
+import t from 'tap';
+import { createPartnerAdmin } from '../../src/admin/partners.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { TaxiiError } from '../../src/errors.js';
+import { ManagedElsewhere, applyConfig } from '../../src/store/config-sync.js';
+import { TEST_ENV, createAppWithConfig, testConfigJson } from '../helpers/app.js';
+
+const config = testConfigJson();
+const keys: Record<string, string> = {};
+const app = await createAppWithConfig(config, TEST_ENV, { keys });
+t.teardown(() => app.close());
+const admin = createPartnerAdmin(app.testDb.db);
+const discovery = (partner: string) => app.request(partner, { url: '/taxii2/' });
+
+async function refusal(promise: Promise<unknown>): Promise<{ status: number; description: string }> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof TaxiiError) return { status: err.status, description: err.description };
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+t.test('partner add: the key is printed once, stored hashed, and authenticates', async (t) => {
+  const { partner, key } = await admin.add('cert-de', { name: 'CERT-DE', clearance: 'green', communities: ['eu', 'eu'] });
+  t.match(partner, { id: 'cert-de', name: 'CERT-DE', status: 'active', clearance: 1, communities: ['eu'], managedBy: 'admin' });
+  t.match(key.id, /^k[0-9a-f]{10}$/);
+  t.ok(key.secret.length >= 40, 'a long random key');
+  const stored = await app.testDb.db.query<{ hash: string }>('SELECT hash FROM partner_keys WHERE partner_id = $1', ['cert-de']);
+  t.equal(stored.length, 1);
+  t.notMatch(stored[0]?.hash ?? '', key.secret, 'only the hash is stored');
+  t.match(stored[0]?.hash, /^scrypt\$/);
+  keys['cert-de'] = key.secret;
+  t.equal((await discovery('cert-de')).statusCode, 200, 'the new partner is served');
+});
+
+t.test('refusals: one line, the right kind', async (t) => {
+  t.match(await refusal(admin.add('cert-de', { name: 'again' })), { status: 409, description: 'partner cert-de exists already' });
+  t.match(await refusal(admin.add('alice', { name: 'x' })), { status: 409, description: 'partner alice exists already (in the configuration file)' });
+  t.match(await refusal(admin.add('bad id', { name: 'x' })), { status: 400, description: /^partner id "bad id": letters/ });
+  t.match(await refusal(admin.add('x1', {})), { status: 400, description: 'name: required (--name)' });
+  t.match(await refusal(admin.add('x2', { name: 'X', clearance: 'purple' })), { status: 400, description: /clearance "purple": one of clear/ });
+  t.match(await refusal(admin.add('x3', { name: 'X', communities: ['a b'] })), { status: 400, description: /community "a b"/ });
+  t.match(await refusal(admin.add('x4', { name: 'X', identity: 'identity--nope' })), { status: 400, description: /identity "identity--nope"/ });
+  t.match(await refusal(admin.set('alice', { clearance: 'red' })), { status: 409, description: /alice is defined in the configuration file: change it there and run apply-config/ });
+  t.match(await refusal(admin.suspend('nobody')), { status: 404, description: 'no partner nobody' });
+  t.match(await refusal(admin.revokeKey('cert-de', 'k0000000000')), { status: 404, description: 'partner cert-de has no active key k0000000000' });
+  t.match(await refusal(admin.addKey('bob')), { status: 409 }, 'keys of file partners are the file\'s');
+  t.same((await admin.list()).map((p) => p.id), ['alice', 'bob', 'carol', 'cert-de', 'dave'], 'nothing was created by a refusal');
+});
+
+t.test('key rotation: add, switch, revoke; the old key is refused on its next request', async (t) => {
+  const old = keys['cert-de'] as string;
+  const fresh = await admin.addKey('cert-de');
+  keys['cert-de'] = fresh.secret;
+  t.equal((await discovery('cert-de')).statusCode, 200, 'the new key works');
+  keys['cert-de'] = old;
+  t.equal((await discovery('cert-de')).statusCode, 200, 'the old one too, until revoked (and it is cached now)');
+  const detail = await admin.show('cert-de');
+  const oldId = detail.keys.find((k) => k.id !== fresh.id)?.id as string;
+  await admin.revokeKey('cert-de', oldId);
+  t.equal((await discovery('cert-de')).statusCode, 401, 'a revoked key is refused on the next request, cache or not');
+  keys['cert-de'] = fresh.secret;
+  t.equal((await discovery('cert-de')).statusCode, 200);
+  t.match((await admin.show('cert-de')).keys, [{ id: oldId, revokedAt: Number }, { id: fresh.id, revokedAt: null }]);
+});
+
+t.test('suspend, resume, set', async (t) => {
+  t.match(await admin.suspend('cert-de'), { status: 'suspended' });
+  t.equal((await discovery('cert-de')).statusCode, 401, 'suspended: refused on the next request');
+  t.match(await admin.resume('cert-de'), { status: 'active' });
+  t.equal((await discovery('cert-de')).statusCode, 200);
+  t.match(await admin.set('cert-de', { clearance: 'amber', communities: ['nato'], name: 'CERT Germany' }), { clearance: 2, communities: ['nato'], name: 'CERT Germany' });
+  t.match(await admin.set('cert-de', { identity: 'identity--0c8a3f52-7a5e-4c1f-9a59-5f4e0d3b6a21' }), { identity: 'identity--0c8a3f52-7a5e-4c1f-9a59-5f4e0d3b6a21', clearance: 2 });
+  t.match(await admin.set('cert-de', { identity: null }), { identity: null }, 'an identity can be cleared');
+});
+
+t.test('apply-config and the command line keep to their own partners', async (t) => {
+  const apply = (json: Record<string, unknown>) => parseConfig(JSON.stringify(json), 'file.json', TEST_ENV).then((c) => applyConfig(app.testDb.db, c));
+  await apply(config);
+  t.match(await admin.show('cert-de'), { status: 'active', managedBy: 'admin' }, 'a file without cert-de leaves it alone');
+  t.equal((await discovery('cert-de')).statusCode, 200);
+  const claiming = structuredClone(config);
+  (claiming['partners'] as Record<string, unknown>[]).push({ id: 'cert-de', name: 'from the file', api_keys: [{ env: 'TEST_KEY_DAVE' }] });
+  const err = await apply(claiming).then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof ManagedElsewhere, 'a file naming a command-line partner is refused whole');
+  t.match((err as Error).message, /configuration not applied: partner cert-de \(created with the taxii-exchange command line/);
+  t.match(await admin.show('cert-de'), { name: 'CERT Germany' }, 'and changed nothing');
+});
