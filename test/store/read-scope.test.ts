@@ -19,7 +19,7 @@ import { toNumber } from '../../src/store/db.js';
 import { createStore } from '../../src/store/index.js';
 import type { CollectionPolicy } from '../../src/config/types.js';
 import { openTestDb } from '../helpers/database.js';
-import { mulberry32 } from '../helpers/random.js';
+import { Rng } from '../helpers/random.js';
 
 const SEED = Number(process.env['TAXII_SCOPE_SEED'] ?? 1107);
 const ROUNDS = Number(process.env['TAXII_SCOPE_ROUNDS'] ?? 4);
@@ -38,26 +38,12 @@ const config = {
 await applyConfig(testDb.db, await parseConfig(JSON.stringify(config), 'read-scope.test.json', {}));
 const store = createStore(testDb.db);
 
-class Rng {
-  readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(list: readonly T[]): T {
-    return list[this.int(list.length)] as T;
-  }
-  level(): TlpLevel {
-    return this.int(5) as TlpLevel;
-  }
-  levelOrNull(p: number): TlpLevel | null {
-    return this.chance(p) ? null : this.level();
-  }
+/** Levels for the corpus: any TLP level, or none with probability p. */
+function level(rng: Rng): TlpLevel {
+  return rng.int(5) as TlpLevel;
+}
+function levelOrNull(rng: Rng, p: number): TlpLevel | null {
+  return rng.chance(p) ? null : level(rng);
 }
 
 function hex(rng: Rng, n: number): string {
@@ -66,7 +52,7 @@ function hex(rng: Rng, n: number): string {
 
 function policyOf(rng: Rng): CollectionPolicy {
   return {
-    defaultTlp: rng.level(),
+    defaultTlp: level(rng),
     maxTlp: 4,
     requireMarking: false,
     requireCreatorIdentity: false,
@@ -85,10 +71,10 @@ async function populate(rng: Rng, collectionId: string, readers: readonly Reader
     const id = rng.pick(ids);
     const type = id.split('--')[0] as string;
     const submitter = rng.pick(readers);
-    const granular = rng.levelOrNull(0.6);
+    const granular = levelOrNull(rng, 0.6);
     const restricted = rng.chance(0.25);
     const facts: WriteFacts = {
-      tlpLevel: rng.levelOrNull(0.3),
+      tlpLevel: levelOrNull(rng, 0.3),
       granularLevel: granular,
       granularRequiredLevel: granular !== null && rng.chance(0.4) ? granular : null,
       recipientPartners: restricted && rng.chance(0.6) ? readers.filter(() => rng.chance(0.3)).map((r) => r.partnerId) : null,
@@ -141,7 +127,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const collectionId = collectionIds[round] as string;
     const readers: Reader[] = Array.from({ length: 6 }, (_, i) => ({
       partnerId: `p${i}`,
-      clearance: rng.level(),
+      clearance: level(rng),
       communities: COMMUNITIES.filter(() => rng.chance(0.4)),
     }));
     await populate(rng, collectionId, readers);
