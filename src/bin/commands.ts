@@ -6,7 +6,8 @@
  *   check-config   validate the configuration file only
  *   hash-key       read an API key on stdin, print the hash to put in the configuration
  *   validate       validate STIX files offline: validate [--strictness LEVEL] FILE...
- *   partner, key   onboard partners and manage their keys (see partner-commands.ts)
+ *   partner, key, collection, group, grant, revoke
+ *                  administration without the configuration file (see admin-cli.ts)
  * Importable, so tests run them in-process; the entry point only sets the exit code.
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { applyConfigCommand } from './apply-config.js';
 import { DataDirHeld, dataDirHolder } from '../store/data-dir-lock.js';
 import { askServer } from './control-socket.js';
 import { ManagedElsewhere } from '../store/config-sync.js';
-import { CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './partner-commands.js';
+import { CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './admin-cli.js';
 
 const USAGE = `usage: taxii-exchange <command>
   migrate                       apply pending migrations
@@ -32,6 +33,9 @@ const USAGE = `usage: taxii-exchange <command>
                                 validate STIX files offline, as the server would
   partner <add|list|show|set|suspend|resume> …   onboard and manage partners (partner --help)
   key <add|revoke> …            issue and revoke partners' API keys (key --help)
+  collection <add|list|show|set> …               create and configure collections
+  group <add|add-member|remove-member> …         groups of partners
+  grant PARTNER|@GROUP ROOT/COLLECTION --read --write, revoke PARTNER|@GROUP ROOT/COLLECTION
 environment: TAXII_CONFIG (configuration file), DATABASE_URL (PostgreSQL; else PGlite in TAXII_DATA_DIR, default ./data)`;
 
 function validateCommand(args: readonly string[], out: Output): number {
@@ -65,13 +69,24 @@ function validateCommand(args: readonly string[], out: Output): number {
   return failed === 0 ? 0 : 1;
 }
 
+/** How long a command waits for a server that holds the data directory but is still starting. */
+const STARTING_WAIT_MS = 30_000;
+const STARTING_POLL_MS = 250;
+
 /** Runs a command in the server that holds the data directory, through its control channel. */
 async function relay(dataDir: string, pid: number, argv: readonly string[], out: Output): Promise<number> {
   let answer;
-  try {
-    answer = await askServer(dataDir, argv);
-  } catch (err) {
-    throw new CommandFailed(`${dataDir} is in use by process ${pid}, which did not take the command (${(err as Error).message}); stop it, or run this where the server runs`);
+  for (let waited = 0; answer === undefined; waited += STARTING_POLL_MS) {
+    try {
+      answer = await askServer(dataDir, argv);
+    } catch (err) {
+      // A server that is still starting holds the directory before it listens on the socket.
+      const starting = ['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '') && waited < STARTING_WAIT_MS;
+      if (!starting || dataDirHolder(dataDir) === undefined) {
+        throw new CommandFailed(`${dataDir} is in use by process ${pid}, which did not take the command (${(err as Error).message}); stop it, or run this where the server runs`);
+      }
+      await new Promise((done) => setTimeout(done, STARTING_POLL_MS));
+    }
   }
   if (answer.out !== '') out.log(answer.out.replace(/\n$/, ''));
   if (answer.err !== '') out.error(answer.err.replace(/\n$/, ''));
@@ -123,7 +138,11 @@ async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
     case 'validate':
       return validateCommand(args, out);
     case 'partner':
-    case 'key': {
+    case 'key':
+    case 'collection':
+    case 'group':
+    case 'grant':
+    case 'revoke': {
       const parsed = parseAdminCommand(command, args, out);
       if (parsed === undefined) return 0;
       // A running server holds the embedded database: the command runs inside it.

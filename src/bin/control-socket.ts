@@ -1,7 +1,8 @@
 /**
  * The local control channel of a server on the embedded database (issue 12): the
  * data directory can be opened by one process only (store/data-dir-lock.ts), so
- * `taxii-exchange partner …` and `key …` run inside the server that holds it. The
+ * the administration commands (partner, key, collection, group, grant, revoke)
+ * run inside the server that holds it. The
  * server listens on a Unix socket in the data directory, readable and writable by
  * its owner only (whoever may use it may read the database files anyway); a command
  * sends its arguments as one JSON line and gets back its output and exit code.
@@ -10,11 +11,11 @@ import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Db } from '../store/db.js';
-import { CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './partner-commands.js';
+import { ADMIN_GROUPS, CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './admin-cli.js';
 
 const SOCKET_FILE = 'taxii-exchange.sock';
 /** Commands the channel runs: those that change or list what the database holds. */
-export const CONTROL_GROUPS: readonly string[] = ['partner', 'key'];
+export const CONTROL_GROUPS: readonly string[] = Object.keys(ADMIN_GROUPS);
 const MAX_REQUEST_BYTES = 64 * 1024;
 
 export interface ControlAnswer {

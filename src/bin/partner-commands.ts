@@ -1,43 +1,13 @@
 /**
  * `taxii-exchange partner …` and `taxii-exchange key …` (issue 12): onboarding
- * partners and rotating their keys without editing the configuration file. Each
- * subcommand has --help; listings have --json; a failure exits non-zero with a
- * one-line reason. They call the admin service (src/admin/partners.ts).
+ * partners and rotating their keys without editing the configuration file. They
+ * call the admin service (src/admin/partners.ts) through admin-cli.ts.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createPartnerAdmin, type IssuedKey, type PartnerAdmin, type PartnerInput } from '../admin/partners.js';
-import { TaxiiError } from '../errors.js';
-import { TLP_LEVELS, nameOf } from '../stix/tlp.js';
+import type { IssuedKey, PartnerInput } from '../admin/partners.js';
+import { nameOf } from '../stix/tlp.js';
 import type { PartnerDetail, PartnerSummary } from '../store/partner-admin.js';
-import type { Db } from '../store/db.js';
+import { CommandFailed, JSON_OPTION, type Output, type ParsedArgs, type Subcommand } from './admin-command.js';
 
-export interface Output {
-  log(line: string): void;
-  error(line: string): void;
-}
-
-/** A command that went wrong in a way its user can fix: printed as one line, exit 1 (2 for usage). */
-export class CommandFailed extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'CommandFailed';
-  }
-}
-
-interface Subcommand {
-  readonly usage: string;
-  readonly summary: string;
-  readonly options: NonNullable<ParseArgsConfig['options']>;
-  readonly positionals: readonly string[];
-  run(admin: PartnerAdmin, args: ParsedArgs, out: Output): Promise<void>;
-}
-
-interface ParsedArgs {
-  readonly values: Record<string, string | boolean | string[] | undefined>;
-  readonly positionals: readonly string[];
-}
-
-const JSON_OPTION = { json: { type: 'boolean' } } as const;
 const PARTNER_OPTIONS = {
   name: { type: 'string' },
   clearance: { type: 'string' },
@@ -70,13 +40,13 @@ function printKey(out: Output, partnerId: string, key: IssuedKey): void {
   out.log(`key id ${key.id}; the partner authenticates as ${partnerId} with HTTP Basic; revoke with: taxii-exchange key revoke ${partnerId} ${key.id}`);
 }
 
-const PARTNER: Record<string, Subcommand> = {
+export const PARTNER: Record<string, Subcommand> = {
   add: {
     usage: 'partner add ID --name NAME [--clearance LEVEL] [--community C]... [--identity identity--UUID] [--json]',
     summary: 'onboard a partner; prints its first API key once',
     options: { ...PARTNER_OPTIONS, ...JSON_OPTION },
     positionals: ['ID'],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       const { partner, key } = await admin.add(args.positionals[0] as string, inputOf(args));
       if (args.values['json'] === true) {
         out.log(JSON.stringify({ partner: summaryJson(partner), key: { id: key.id, secret: key.secret } }));
@@ -91,7 +61,7 @@ const PARTNER: Record<string, Subcommand> = {
     summary: 'every partner, with who manages it',
     options: { ...JSON_OPTION },
     positionals: [],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       const partners = await admin.list();
       if (args.values['json'] === true) {
         out.log(JSON.stringify(partners.map(summaryJson)));
@@ -106,7 +76,7 @@ const PARTNER: Record<string, Subcommand> = {
     summary: 'a partner with its keys, groups and grants',
     options: { ...JSON_OPTION },
     positionals: ['ID'],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       const p: PartnerDetail = await admin.show(args.positionals[0] as string);
       const keys = p.keys.map((k) => ({ id: k.id, created: new Date(k.createdAt).toISOString(), revoked: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString() }));
       const grants = p.grants.map((g) => ({ api_root: g.apiRoot, collection: g.collection, via_group: g.group, read: g.read, write: g.write }));
@@ -130,7 +100,7 @@ const PARTNER: Record<string, Subcommand> = {
     summary: 'change a partner the command line manages (--community replaces the list)',
     options: { ...PARTNER_OPTIONS },
     positionals: ['ID'],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       const input = inputOf(args);
       if (Object.keys(input).length === 0) throw new CommandFailed('partner set: nothing to change (give --name, --clearance, --community or --identity)', 2);
       out.log(`partner changed: ${describe(await admin.set(args.positionals[0] as string, input))}`);
@@ -141,7 +111,7 @@ const PARTNER: Record<string, Subcommand> = {
     summary: 'refuse the partner from its next request on',
     options: {},
     positionals: ['ID'],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       out.log(`partner suspended: ${describe(await admin.suspend(args.positionals[0] as string))}`);
     },
   },
@@ -150,19 +120,19 @@ const PARTNER: Record<string, Subcommand> = {
     summary: 'serve a suspended partner again',
     options: {},
     positionals: ['ID'],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       out.log(`partner resumed: ${describe(await admin.resume(args.positionals[0] as string))}`);
     },
   },
 };
 
-const KEY: Record<string, Subcommand> = {
+export const KEY: Record<string, Subcommand> = {
   add: {
     usage: 'key add PARTNER [--json]',
     summary: 'issue another API key (for a rotation: add, hand over, then revoke the old one)',
     options: { ...JSON_OPTION },
     positionals: ['PARTNER'],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       const partnerId = args.positionals[0] as string;
       const key = await admin.addKey(partnerId);
       if (args.values['json'] === true) out.log(JSON.stringify({ partner: partnerId, key: { id: key.id, secret: key.secret } }));
@@ -174,52 +144,10 @@ const KEY: Record<string, Subcommand> = {
     summary: 'refuse that key from the next request on',
     options: {},
     positionals: ['PARTNER', 'KEY-ID'],
-    async run(admin, args, out) {
+    async run({ partners: admin }, args, out) {
       const [partnerId, keyId] = args.positionals as [string, string];
       await admin.revokeKey(partnerId, keyId);
       out.log(`key ${keyId} of ${partnerId} revoked`);
     },
   },
 };
-
-export const ADMIN_GROUPS: Record<string, Record<string, Subcommand>> = { partner: PARTNER, key: KEY };
-
-function groupHelp(group: string): string {
-  const commands = ADMIN_GROUPS[group] ?? {};
-  const lines = Object.values(commands).map((c) => `  ${c.usage}\n      ${c.summary}`);
-  return [`usage: taxii-exchange ${group} <${Object.keys(commands).join(' | ')}> …`, ...lines, `(each with --help)`].join('\n');
-}
-
-/** Parses a `partner …` or `key …` invocation; undefined when it only asked for help. */
-export function parseAdminCommand(group: string, argv: readonly string[], out: Output): { command: Subcommand; args: ParsedArgs } | undefined {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    out.log(groupHelp(group));
-    return undefined;
-  }
-  const command = ADMIN_GROUPS[group]?.[name];
-  if (command === undefined) throw new CommandFailed(`${group}: unknown subcommand "${name}"\n${groupHelp(group)}`, 2);
-  if (rest.includes('--help') || rest.includes('-h')) {
-    out.log(`usage: taxii-exchange ${command.usage}\n${command.summary}\nclearance levels: ${TLP_LEVELS.join(', ')}`);
-    return undefined;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...rest], options: command.options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new CommandFailed(`${group} ${name}: ${(err as Error).message.split(/\.\s/)[0]} (usage: taxii-exchange ${command.usage})`, 2);
-  }
-  if (parsed.positionals.length !== command.positionals.length) {
-    throw new CommandFailed(`${group} ${name}: expected ${command.positionals.join(' ') || 'no arguments'} (usage: taxii-exchange ${command.usage})`, 2);
-  }
-  return { command, args: { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals } };
-}
-
-export async function runAdminCommand(db: Db, command: Subcommand, args: ParsedArgs, out: Output): Promise<void> {
-  try {
-    await command.run(createPartnerAdmin(db), args, out);
-  } catch (err) {
-    if (err instanceof TaxiiError) throw new CommandFailed(err.description);
-    throw err;
-  }
-}

@@ -69,6 +69,17 @@ t.test('onboarding, listing, rotating, suspending', async (t) => {
   t.match(await cli('partner', 'set', 'cert-de', '--clearance', 'red'), { status: 0, out: /clearance red/ });
 });
 
+t.test('collections, groups and grants', async (t) => {
+  // The test database holds no API root of a configuration file: a command cannot create one.
+  t.match(await cli('collection', 'add', 'alliance', '--title', 'x'), { status: 1, err: /no API root alliance \(API roots are defined in the configuration file\)/ });
+  t.match(await cli('group', 'add', 'analysts'), { status: 0, out: 'group analysts: no members\n' });
+  t.match(await cli('group', 'add-member', 'analysts', 'cert-de'), { status: 0, out: 'group analysts: cert-de\n' });
+  t.match(await cli('grant', '--help'), { status: 0, out: /usage: taxii-exchange grant PARTNER\|@GROUP API-ROOT\/ALIAS-OR-ID/ });
+  t.match(await cli('grant', '@analysts', 'alliance/x'), { status: 1, err: /give --read, --write or both/ });
+  t.match(await cli('collection', 'list', '--json'), { status: 0, out: '[]\n' });
+  t.match(await cli('collection', 'list', 'alliance'), { status: 0, out: '' }, 'an optional API root');
+});
+
 t.test('failures: a one-line reason, exit 1; usage errors exit 2', async (t) => {
   const oneLine = (r: Awaited<ReturnType<typeof cli>>) => r.err.trim().split('\n').length === 1;
   const exists = await cli('partner', 'add', 'cert-de', '--name', 'x');

@@ -1,0 +1,68 @@
+/**
+ * The administration commands of the command line (issue 12): parsed (node:util
+ * parseArgs), helped (--help) and run against the admin services. The commands
+ * are declared in partner-commands.ts and collection-commands.ts (admin-command.ts
+ * says how).
+ */
+import { parseArgs } from 'node:util';
+import { createCollectionAdmin } from '../admin/collections.js';
+import { createPartnerAdmin } from '../admin/partners.js';
+import { TaxiiError } from '../errors.js';
+import { TLP_LEVELS } from '../stix/tlp.js';
+import type { Db } from '../store/db.js';
+import { CommandFailed, type Output, type ParsedArgs, type Subcommand } from './admin-command.js';
+import { COLLECTION, GRANT, GROUP, REVOKE } from './collection-commands.js';
+import { KEY, PARTNER } from './partner-commands.js';
+
+/**
+ * Command groups: `partner add …`, `key revoke …`; a group whose one command is
+ * named '' takes no subcommand (`grant …`).
+ */
+export const ADMIN_GROUPS: Record<string, Record<string, Subcommand>> = {
+  partner: PARTNER, key: KEY, collection: COLLECTION, group: GROUP, grant: { '': GRANT }, revoke: { '': REVOKE },
+};
+
+function groupHelp(group: string): string {
+  const commands = ADMIN_GROUPS[group] ?? {};
+  const lines = Object.values(commands).map((c) => `  ${c.usage}\n      ${c.summary}`);
+  if (commands[''] !== undefined) return `usage: taxii-exchange ${commands[''].usage}\n${commands[''].summary}`;
+  return [`usage: taxii-exchange ${group} <${Object.keys(commands).join(' | ')}> …`, ...lines, `(each with --help)`].join('\n');
+}
+
+/** Parses an invocation of a command group; undefined when it only asked for help. */
+export function parseAdminCommand(group: string, argv: readonly string[], out: Output): { command: Subcommand; args: ParsedArgs } | undefined {
+  const single = ADMIN_GROUPS[group]?.[''] !== undefined;
+  const [name, ...rest] = single ? ['', ...argv] : argv;
+  if (name === undefined || (!single && (name === '--help' || name === '-h' || name === 'help'))) {
+    out.log(groupHelp(group));
+    return undefined;
+  }
+  const command = ADMIN_GROUPS[group]?.[name];
+  if (command === undefined) throw new CommandFailed(`${group}: unknown subcommand "${name}" (see taxii-exchange ${group} --help)`, 2);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    out.log(`usage: taxii-exchange ${command.usage}\n${command.summary}\nTLP levels: ${TLP_LEVELS.join(', ')}`);
+    return undefined;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...rest], options: command.options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CommandFailed(`${[group, name].join(' ').trim()}: ${(err as Error).message.split(/\.\s/)[0]} (usage: taxii-exchange ${command.usage})`, 2);
+  }
+  const given = parsed.positionals.length;
+  if (given < command.positionals.length || given > command.positionals.length + (command.optional?.length ?? 0)) {
+    throw new CommandFailed(`${[group, name].join(' ').trim()}: expected ${command.positionals.join(' ') || 'no arguments'} (usage: taxii-exchange ${command.usage})`, 2);
+  }
+  return { command, args: { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals } };
+}
+
+export async function runAdminCommand(db: Db, command: Subcommand, args: ParsedArgs, out: Output): Promise<void> {
+  try {
+    await command.run({ partners: createPartnerAdmin(db), collections: createCollectionAdmin(db) }, args, out);
+  } catch (err) {
+    if (err instanceof TaxiiError) throw new CommandFailed(err.description);
+    throw err;
+  }
+}
+
+export { CommandFailed, type Output } from './admin-command.js';
