@@ -9,8 +9,8 @@
 import t from 'tap';
 import { createCollectionAdmin } from '../../src/admin/collections.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import { TaxiiError } from '../../src/errors.js';
 import { applyConfig } from '../../src/store/config-sync.js';
+import { refusal } from '../helpers/refusal.js';
 import { C_RW, TEST_ENV, createAppWithConfig, testConfigJson } from '../helpers/app.js';
 import { indicator } from '../helpers/stix.js';
 
@@ -18,16 +18,6 @@ const config = testConfigJson();
 const app = await createAppWithConfig(config, TEST_ENV);
 t.teardown(() => app.close());
 const admin = createCollectionAdmin(app.testDb.db);
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; description: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TaxiiError) return { status: err.status, description: err.description };
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 const collectionsOf = async (partner: string) =>
   ((await app.request(partner, { url: '/main/collections/' })).json().collections ?? []) as { alias?: string; can_read: boolean; can_write: boolean }[];

@@ -9,8 +9,8 @@
 import t from 'tap';
 import { createPartnerAdmin } from '../../src/admin/partners.js';
 import { parseConfig } from '../../src/config/load-config.js';
-import { TaxiiError } from '../../src/errors.js';
 import { ManagedElsewhere, applyConfig } from '../../src/store/config-sync.js';
+import { refusal } from '../helpers/refusal.js';
 import { TEST_ENV, createAppWithConfig, testConfigJson } from '../helpers/app.js';
 
 const config = testConfigJson();
@@ -19,16 +19,6 @@ const app = await createAppWithConfig(config, TEST_ENV, { keys });
 t.teardown(() => app.close());
 const admin = createPartnerAdmin(app.testDb.db);
 const discovery = (partner: string) => app.request(partner, { url: '/taxii2/' });
-
-async function refusal(promise: Promise<unknown>): Promise<{ status: number; description: string }> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TaxiiError) return { status: err.status, description: err.description };
-    throw err;
-  }
-  throw new Error('expected a refusal');
-}
 
 t.test('partner add: the key is printed once, stored hashed, and authenticates', async (t) => {
   const { partner, key } = await admin.add('cert-de', { name: 'CERT-DE', clearance: 'green', communities: ['eu', 'eu'] });
