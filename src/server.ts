@@ -136,7 +136,7 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
       ? serveControl(environment.dataDir, db, {
         answered: (command, status) => logger.info({ command, status }, 'command run through the control channel'),
         error: (err) => logger.error({ err }, 'control channel failed'),
-      })
+      }, config.auth.jwt)
       : async () => undefined;
     exitOn(['SIGINT', 'SIGTERM'], logger, async () => {
       stopPurge();

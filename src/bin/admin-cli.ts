@@ -7,19 +7,21 @@
 import { parseArgs } from 'node:util';
 import { createCollectionAdmin } from '../admin/collections.js';
 import { createPartnerAdmin } from '../admin/partners.js';
+import { issueToken, parseTtl } from '../admin/tokens.js';
+import type { JwtConfig } from '../config/types.js';
 import { TaxiiError } from '../errors.js';
 import { TLP_LEVELS } from '../stix/tlp.js';
 import type { Db } from '../store/db.js';
 import { CommandFailed, type Output, type ParsedArgs, type Subcommand } from './admin-command.js';
 import { COLLECTION, GRANT, GROUP, REVOKE } from './collection-commands.js';
-import { KEY, PARTNER } from './partner-commands.js';
+import { KEY, PARTNER, TOKEN } from './partner-commands.js';
 
 /**
  * Command groups: `partner add …`, `key revoke …`; a group whose one command is
  * named '' takes no subcommand (`grant …`).
  */
 export const ADMIN_GROUPS: Record<string, Record<string, Subcommand>> = {
-  partner: PARTNER, key: KEY, collection: COLLECTION, group: GROUP, grant: { '': GRANT }, revoke: { '': REVOKE },
+  partner: PARTNER, key: KEY, token: TOKEN, collection: COLLECTION, group: GROUP, grant: { '': GRANT }, revoke: { '': REVOKE },
 };
 
 function groupHelp(group: string): string {
@@ -56,9 +58,15 @@ export function parseAdminCommand(group: string, argv: readonly string[], out: O
   return { command, args: { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals } };
 }
 
-export async function runAdminCommand(db: Db, command: Subcommand, args: ParsedArgs, out: Output): Promise<void> {
+/** `jwt`: the JWT settings of the configuration the command acts for (read only when needed). */
+export async function runAdminCommand(db: Db, command: Subcommand, args: ParsedArgs, out: Output, jwt: () => Promise<JwtConfig | undefined>): Promise<void> {
+  const services = {
+    partners: createPartnerAdmin(db),
+    collections: createCollectionAdmin(db),
+    issueToken: async (partnerId: string, ttl: string) => issueToken(db, await jwt(), partnerId, parseTtl(ttl)),
+  };
   try {
-    await command.run({ partners: createPartnerAdmin(db), collections: createCollectionAdmin(db) }, args, out);
+    await command.run(services, args, out);
   } catch (err) {
     if (err instanceof TaxiiError) throw new CommandFailed(err.description);
     throw err;

@@ -6,6 +6,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { CollectionAdmin } from '../admin/collections.js';
 import type { PartnerAdmin } from '../admin/partners.js';
+import type { IssuedToken } from '../admin/tokens.js';
 
 export const JSON_OPTION = { json: { type: 'boolean' } } as const;
 
@@ -26,6 +27,7 @@ export class CommandFailed extends Error {
 export interface Services {
   readonly partners: PartnerAdmin;
   readonly collections: CollectionAdmin;
+  issueToken(partnerId: string, ttl: string): Promise<IssuedToken>;
 }
 
 export interface Subcommand {

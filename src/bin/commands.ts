@@ -33,6 +33,7 @@ const USAGE = `usage: taxii-exchange <command>
                                 validate STIX files offline, as the server would
   partner <add|list|show|set|suspend|resume> …   onboard and manage partners (partner --help)
   key <add|revoke> …            issue and revoke partners' API keys (key --help)
+  token issue PARTNER [--ttl 1h]                 a JWT for a partner (HS256/384/512 JWT configured)
   collection <add|list|show|set> …               create and configure collections
   group <add|add-member|remove-member> …         groups of partners
   grant PARTNER|@GROUP ROOT/COLLECTION --read --write, revoke PARTNER|@GROUP ROOT/COLLECTION
@@ -139,6 +140,7 @@ async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
       return validateCommand(args, out);
     case 'partner':
     case 'key':
+    case 'token':
     case 'collection':
     case 'group':
     case 'grant':
@@ -157,7 +159,7 @@ async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
       }
       try {
         await migrate(db);
-        await runAdminCommand(db, parsed.command, parsed.args, out);
+        await runAdminCommand(db, parsed.command, parsed.args, out, async () => (await readConfig(environment, env)).auth.jwt);
       } finally {
         await db.close();
       }

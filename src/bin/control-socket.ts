@@ -10,6 +10,7 @@
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import type { JwtConfig } from '../config/types.js';
 import type { Db } from '../store/db.js';
 import { ADMIN_GROUPS, CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './admin-cli.js';
 
@@ -29,7 +30,7 @@ export function controlSocketPath(dataDir: string): string {
 }
 
 /** Runs one command against `db`, its output captured. */
-export async function runCaptured(db: Db, argv: readonly string[]): Promise<ControlAnswer> {
+export async function runCaptured(db: Db, argv: readonly string[], jwt?: JwtConfig): Promise<ControlAnswer> {
   let out = '';
   let err = '';
   const output: Output = { log: (line) => (out += `${line}\n`), error: (line) => (err += `${line}\n`) };
@@ -37,7 +38,7 @@ export async function runCaptured(db: Db, argv: readonly string[]): Promise<Cont
     const [group, ...args] = argv;
     if (group === undefined || !CONTROL_GROUPS.includes(group)) throw new CommandFailed(`the server runs only ${CONTROL_GROUPS.join(' and ')} commands`, 2);
     const parsed = parseAdminCommand(group, args, output);
-    if (parsed !== undefined) await runAdminCommand(db, parsed.command, parsed.args, output);
+    if (parsed !== undefined) await runAdminCommand(db, parsed.command, parsed.args, output, async () => jwt);
     return { status: 0, out, err };
   } catch (failure) {
     if (!(failure instanceof CommandFailed)) throw failure;
@@ -52,7 +53,8 @@ export interface ControlEvents {
   error(err: unknown): void;
 }
 
-export function serveControl(dataDir: string, db: Db, events: ControlEvents): () => Promise<void> {
+/** `jwt`: the running configuration's, for `token issue`. */
+export function serveControl(dataDir: string, db: Db, events: ControlEvents, jwt?: JwtConfig): () => Promise<void> {
   const path = controlSocketPath(dataDir);
   // Left by a server that was killed; the data directory lock says no other server runs.
   if (existsSync(path)) unlinkSync(path);
@@ -72,7 +74,7 @@ export function serveControl(dataDir: string, db: Db, events: ControlEvents): ()
         argv = undefined;
       }
       const answer = Array.isArray(argv) && argv.every((a) => typeof a === 'string')
-        ? runCaptured(db, argv as string[])
+        ? runCaptured(db, argv as string[], jwt)
         : Promise.resolve({ status: 2, out: '', err: 'taxii-exchange: the control channel takes {"argv": [...]}\n' });
       answer.then(
         (a) => {

@@ -151,3 +151,20 @@ export const KEY: Record<string, Subcommand> = {
     },
   },
 };
+
+export const TOKEN: Record<string, Subcommand> = {
+  issue: {
+    usage: 'token issue PARTNER [--ttl 1h] [--json]',
+    summary: 'a bearer token (JWT) for the partner, signed with the configured HS256/384/512 key; at most 30 days',
+    options: { ttl: { type: 'string' }, ...JSON_OPTION },
+    positionals: ['PARTNER'],
+    async run(services, args, out) {
+      const partnerId = args.positionals[0] as string;
+      const ttl = typeof args.values['ttl'] === 'string' ? args.values['ttl'] : '1h';
+      const issued = await services.issueToken(partnerId, ttl);
+      const expires = new Date(issued.expiresAt).toISOString();
+      if (args.values['json'] === true) out.log(JSON.stringify({ partner: partnerId, token: issued.token, expires }));
+      else out.log(`${issued.token}\n(a bearer token for ${partnerId}, valid until ${expires}: Authorization: Bearer <token>)`);
+    },
+  },
+};

@@ -8,12 +8,13 @@
  */
 import t from 'tap';
 import { createPartnerAdmin } from '../../src/admin/partners.js';
+import { issueToken, parseTtl } from '../../src/admin/tokens.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { ManagedElsewhere, applyConfig } from '../../src/store/config-sync.js';
 import { refusal } from '../helpers/refusal.js';
 import { TEST_ENV, createAppWithConfig, testConfigJson } from '../helpers/app.js';
 
-const config = testConfigJson();
+const config = testConfigJson({ jwt: true });
 const keys: Record<string, string> = {};
 const app = await createAppWithConfig(config, TEST_ENV, { keys });
 t.teardown(() => app.close());
@@ -85,4 +86,23 @@ t.test('apply-config and the command line keep to their own partners', async (t)
   t.ok(err instanceof ManagedElsewhere, 'a file naming a command-line partner is refused whole');
   t.match((err as Error).message, /configuration not applied: partner cert-de \(created with the taxii-exchange command line/);
   t.match(await admin.show('cert-de'), { name: 'CERT Germany' }, 'and changed nothing');
+});
+
+t.test('token issue: a JWT the server accepts, for an active partner, for a bounded time', async (t) => {
+  const jwt = app.config.auth.jwt;
+  const bearer = (token: string) => app.app.inject({ url: '/taxii2/', headers: { accept: 'application/taxii+json;version=2.1', authorization: `Bearer ${token}` } });
+  const issued = await issueToken(app.testDb.db, jwt, 'cert-de', parseTtl('1h'));
+  t.equal((await bearer(issued.token)).statusCode, 200, 'accepted by the server');
+  t.ok(Math.abs(issued.expiresAt - (Date.now() + 3_600_000)) < 60_000);
+  const stale = await issueToken(app.testDb.db, jwt, 'cert-de', 3600, Date.now() - 2 * 3_600_000);
+  t.equal((await bearer(stale.token)).statusCode, 401, 'an expired one is not');
+  await admin.suspend('cert-de');
+  t.match(await refusal(issueToken(app.testDb.db, jwt, 'cert-de', 60)), { status: 409, description: 'partner cert-de is suspended: its tokens would be refused' });
+  t.equal((await bearer(issued.token)).statusCode, 401, 'and its tokens are refused while it is suspended');
+  await admin.resume('cert-de');
+  t.match(await refusal(issueToken(app.testDb.db, jwt, 'nobody', 60)), { status: 404 });
+  t.match(await refusal(issueToken(app.testDb.db, undefined, 'cert-de', 60)), { status: 409, description: /JWT authentication is not configured/ });
+  t.match(await refusal(issueToken(app.testDb.db, { algorithm: 'RS256', key: 'public' }, 'cert-de', 60)), { status: 409, description: /holds only the public key/ });
+  t.same(['90s', '15m', '1h', '7d'].map(parseTtl), [90, 900, 3600, 604800]);
+  for (const bad of ['1w', '0h', '-1h', 'h', '31d', '1.5h']) t.throws(() => parseTtl(bad), new RegExp(`ttl "${bad.replace('.', '\\.')}"`), `ttl ${bad}`);
 });

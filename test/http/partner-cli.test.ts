@@ -67,6 +67,8 @@ t.test('onboarding, listing, rotating, suspending', async (t) => {
   t.match(await cli('partner', 'suspend', 'cert-de'), { status: 0, out: /^partner suspended: cert-de \(CERT-DE\): suspended/ });
   t.match(await cli('partner', 'resume', 'cert-de'), { status: 0, out: /^partner resumed: cert-de \(CERT-DE\): active/ });
   t.match(await cli('partner', 'set', 'cert-de', '--clearance', 'red'), { status: 0, out: /clearance red/ });
+  // The demo configuration (TAXII_CONFIG unset) has no JWT authentication.
+  t.match(await cli('token', 'issue', 'cert-de', '--ttl', '1h'), { status: 1, err: /JWT authentication is not configured/ });
 });
 
 t.test('collections, groups and grants', async (t) => {
