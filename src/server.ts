@@ -131,7 +131,7 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
 
   if (workers === 1) {
     const serving = await serve(db, config, cursorSecret, logger, settings);
-    // On the embedded database, partner and key commands run in here (see bin/control-socket.ts).
+    // On the embedded database, the administration commands run in here (see bin/control-socket.ts).
     const closeControl = environment.databaseUrl === undefined
       ? serveControl(environment.dataDir, db, {
         answered: (command, status) => logger.info({ command, status }, 'command run through the control channel'),
