@@ -18,12 +18,9 @@ import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 const CLI = resolve(fileURLToPath(import.meta.url), '../../../src/bin/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'taxii-partner-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+// On PostgreSQL a database of this file's own, which each command opens itself.
 const testDb = testDatabaseUrl === undefined ? undefined : await openTestDb();
-if (testDb !== undefined) {
-  // The command line opens the database itself.
-  await testDb.db.close();
-  t.teardown(() => testDb.close().catch(() => undefined));
-}
+if (testDb !== undefined) t.teardown(() => testDb.close());
 const database: Record<string, string> = testDb === undefined ? { TAXII_DATA_DIR: join(dir, 'data') } : { DATABASE_URL: testDb.url as string };
 
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAXII_') && !k.startsWith('PG') && k !== 'DATABASE_URL'));
