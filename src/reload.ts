@@ -8,7 +8,6 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { ConfigError } from './config/load-config.js';
 import type { Config } from './config/types.js';
 import { applyConfig } from './store/config-sync.js';
 import { recordApplied } from './store/data-dir-lock.js';
@@ -37,7 +36,7 @@ export function reapplyOnHangup(db: Db, environment: Environment, running: Confi
         logger.warn('the "server" and "auth" sections changed: they take effect when the server restarts');
       }
     } catch (err) {
-      const reason = err instanceof ConfigError ? err.message : err instanceof Error ? err.message : String(err);
+      const reason = err instanceof Error ? err.message : String(err);
       outcome = { ok: false, message: `configuration not applied: ${reason}` };
       logger.error({ config: environment.configPath, err }, outcome.message);
     }

@@ -6,16 +6,16 @@
  * partner or group any collection, and revokes only its own grants.
  */
 import { randomUUID } from 'node:crypto';
+import { ALIAS } from '../config/names.js';
 import { taxiiError } from '../errors.js';
 import { STRICTNESS_LEVELS, type Strictness } from '../stix/object-validator.js';
-import { TLP_LEVELS, levelOf, type TlpName } from '../stix/tlp.js';
+import { TLP_LEVELS, levelOf } from '../stix/tlp.js';
 import {
   createCollectionAdminStore, type CollectionRecord, type CollectionSettings, type Grantee, type GroupRecord,
 } from '../store/collection-admin.js';
 import type { Db } from '../store/db.js';
+import { checkName, refuse, tlpOf } from './input.js';
 
-const ALIAS = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const RESERVED_ALIAS = 'stix-definitions';
 
@@ -27,15 +27,6 @@ export interface CollectionInput {
   readonly maxTlp?: string;
   readonly validation?: string;
   readonly granular?: string;
-}
-
-function refuse(description: string): never {
-  throw taxiiError('BAD_PARAMETER', description);
-}
-
-function tlp(what: string, value: string) {
-  if (!(TLP_LEVELS as readonly string[]).includes(value)) refuse(`${what} "${value}": one of ${TLP_LEVELS.join(', ')}`);
-  return levelOf(value as TlpName);
 }
 
 /** `base` with the given changes, each checked. */
@@ -52,8 +43,8 @@ function settingsOf(base: CollectionSettings, input: CollectionInput): Collectio
     title: input.title ?? base.title,
     description: input.description === undefined ? base.description : input.description === '' ? null : input.description,
     alias: input.alias === undefined ? base.alias : input.alias === '' ? null : input.alias,
-    defaultTlp: input.defaultTlp === undefined ? base.defaultTlp : tlp('default TLP', input.defaultTlp),
-    maxTlp: input.maxTlp === undefined ? base.maxTlp : tlp('maximum TLP', input.maxTlp),
+    defaultTlp: input.defaultTlp === undefined ? base.defaultTlp : tlpOf('default TLP', input.defaultTlp),
+    maxTlp: input.maxTlp === undefined ? base.maxTlp : tlpOf('maximum TLP', input.maxTlp),
     validation: (input.validation as Strictness | undefined) ?? base.validation,
     granular: (input.granular as 'withhold' | 'redact' | undefined) ?? base.granular,
   };
@@ -129,11 +120,11 @@ export function createCollectionAdmin(db: Db): CollectionAdmin {
       const collection = await resolve(path);
       own(collection, path);
       const settings = settingsOf(collection, input);
-      if (!(await store.update(collection.id, settings))) throw taxiiError('CONFLICT', `alias ${settings.alias} is taken in API root ${collection.apiRoot}`);
+      if (!(await store.update(collection, settings))) throw taxiiError('CONFLICT', `alias ${settings.alias} is taken in API root ${collection.apiRoot}`);
       return (await store.find(collection.apiRoot, collection.id)) as CollectionRecord;
     },
     async addGroup(id) {
-      if (!NAME.test(id)) refuse(`group id "${id}": letters, digits, _ . - (at most 128, starting with a letter or digit)`);
+      checkName('group id', id);
       if (!(await store.createGroup(id))) throw taxiiError('CONFLICT', `group ${id} exists already`);
       return (await store.findGroup(id)) as GroupRecord;
     },

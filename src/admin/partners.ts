@@ -6,14 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '../config/api-keys.js';
+import { IDENTITY_ID } from '../config/names.js';
 import { taxiiError } from '../errors.js';
-import { TLP_LEVELS, levelOf, type TlpName } from '../stix/tlp.js';
+import { levelOf } from '../stix/tlp.js';
 import type { Db } from '../store/db.js';
+import { checkName, refuse, tlpOf } from './input.js';
 import { createPartnerAdminStore, type PartnerChanges, type PartnerDetail, type PartnerSummary } from '../store/partner-admin.js';
 
-/** The configuration file's pattern for partner ids and community names. */
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const IDENTITY = /^identity--[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 export interface IssuedKey {
   /** Names the key in `key revoke`; not secret. */
@@ -29,29 +28,15 @@ export interface PartnerInput {
   readonly identity?: string | null;
 }
 
-function refuse(description: string): never {
-  throw taxiiError('BAD_PARAMETER', description);
-}
-
-function checkName(what: string, value: string): string {
-  if (!NAME.test(value)) refuse(`${what} "${value}": letters, digits, _ . - (at most 128, starting with a letter or digit)`);
-  return value;
-}
-
-function clearanceOf(value: string) {
-  if (!(TLP_LEVELS as readonly string[]).includes(value)) refuse(`clearance "${value}": one of ${TLP_LEVELS.join(', ')}`);
-  return levelOf(value as TlpName);
-}
-
 function changesOf(input: PartnerInput): PartnerChanges {
   if (input.name !== undefined && input.name.trim() === '') refuse('name: must not be empty');
-  if (input.identity !== undefined && input.identity !== null && !IDENTITY.test(input.identity)) {
+  if (input.identity !== undefined && input.identity !== null && !IDENTITY_ID.test(input.identity)) {
     refuse(`identity "${input.identity}": a STIX identity id (identity--<UUID>)`);
   }
   const communities = input.communities?.map((c) => checkName('community', c));
   return {
     ...(input.name !== undefined && { name: input.name }),
-    ...(input.clearance !== undefined && { clearance: clearanceOf(input.clearance) }),
+    ...(input.clearance !== undefined && { clearance: tlpOf('clearance', input.clearance) }),
     ...(communities !== undefined && { communities: [...new Set(communities)] }),
     ...(input.identity !== undefined && { identity: input.identity }),
   };

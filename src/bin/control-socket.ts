@@ -64,7 +64,10 @@ export function serveControl(dataDir: string, db: Db, events: ControlEvents, jwt
     socket.on('error', () => socket.destroy());
     socket.on('data', (chunk: string) => {
       request += chunk;
-      if (request.length > MAX_REQUEST_BYTES) socket.destroy();
+      if (request.length > MAX_REQUEST_BYTES) {
+        socket.destroy();
+        return;
+      }
       if (!request.includes('\n')) return;
       socket.pause();
       let argv: unknown;

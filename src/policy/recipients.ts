@@ -3,6 +3,7 @@
  * that names the partners and/or communities an object is for. An object that
  * references such a marking is visible only to those recipients, on top of TLP.
  */
+import { NAME } from '../config/names.js';
 
 export const RECIPIENTS_EXTENSION_ID = 'extension-definition--b4f69bed-1fee-46d6-9ab7-274a05203997';
 export const PROJECT_IDENTITY_ID = 'identity--0c8a3f52-7a5e-4c1f-9a59-5f4e0d3b6a21';
@@ -38,7 +39,6 @@ export interface Recipients {
   readonly communities: readonly string[];
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * The recipients a marking-definition names; undefined when it is not a recipients

@@ -79,8 +79,8 @@ export interface CollectionAdminStore {
   /** By id or alias within the API root. */
   find(rootId: string, idOrAlias: string): Promise<CollectionRecord | undefined>;
   create(id: string, rootId: string, settings: CollectionSettings): Promise<'created' | 'alias taken' | 'id taken'>;
-  /** False when the alias is taken in that root. */
-  update(id: string, settings: CollectionSettings): Promise<boolean>;
+  /** False when the alias is taken in the collection's root. */
+  update(collection: CollectionRecord, settings: CollectionSettings): Promise<boolean>;
   findGroup(id: string): Promise<GroupRecord | undefined>;
   /** False when the id is taken. */
   createGroup(id: string): Promise<boolean>;
@@ -134,13 +134,12 @@ export function createCollectionAdminStore(db: Db): CollectionAdminStore {
       );
       return rows.length > 0 ? 'created' : 'id taken';
     },
-    async update(id, s) {
-      const current = await db.query<{ api_root_id: string }>('SELECT api_root_id FROM collections WHERE id = $1::uuid', [id], { name: 'admin_collection_root' });
-      if (await aliasTaken(current[0]?.api_root_id ?? '', s.alias, id)) return false;
+    async update(collection, s) {
+      if (await aliasTaken(collection.apiRoot, s.alias, collection.id)) return false;
       await db.query(
         `UPDATE collections SET alias = $2, title = $3, description = $4, default_tlp = $5, max_tlp = $6, validation = $7, granular_mode = $8
          WHERE id = $1::uuid AND managed_by = 'admin'`,
-        [id, s.alias, s.title, s.description, s.defaultTlp, s.maxTlp, s.validation, s.granular],
+        [collection.id, s.alias, s.title, s.description, s.defaultTlp, s.maxTlp, s.validation, s.granular],
         { name: 'admin_update_collection' },
       );
       return true;

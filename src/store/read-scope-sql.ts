@@ -6,8 +6,7 @@
  * policy/read-scope.ts, this file and their tests (test/store/read-scope.test.ts
  * holds the two to the same answers).
  */
-import type { ReadScope } from '../policy/read-scope.js';
-import { ALWAYS_VISIBLE_TYPES } from '../policy/read-scope.js';
+import { ALWAYS_VISIBLE_TYPES, type ReadScope } from '../policy/read-scope.js';
 import { RED } from '../stix/tlp.js';
 import type { SqlParam } from './db.js';
 
