@@ -114,7 +114,21 @@ async function recipientsLookup(store: Store, request: IngestRequest, verdicts: 
   return (id: string) => stored.get(id) ?? inEnvelope.get(id);
 }
 
-export async function addObjects(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<StatusRecord> {
+/** What one envelope came to: per object, stored (or already present, with a message) or refused. */
+export interface IngestOutcome {
+  readonly totalCount: number;
+  readonly successes: readonly StatusDetail[];
+  readonly failures: readonly StatusDetail[];
+}
+
+/** The message of a success that stored nothing: the version was already there. */
+export const ALREADY_PRESENT = 'already present; not stored again (T71)';
+
+/**
+ * Validates, applies the write policy and stores one envelope: what Add Objects
+ * does before it writes the status, and all that `import` does.
+ */
+export async function ingestEnvelope(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<IngestOutcome> {
   const { objects, raws, ambiguities } = request.envelope;
   // T5: ambiguous text is refused before validation, which would judge only JSON.parse's reading of it.
   const verdicts = objects.map((o, i) => {
@@ -160,18 +174,21 @@ export async function addObjects(store: Store, validator: ObjectValidator, reque
       successes.push({ id: outcome.id, version: outcome.version, ...(warning !== undefined && { message: warning }) });
     }
     else if (outcome.kind === 'duplicate') {
-      successes.push({ id: outcome.id, version: outcome.version, message: 'already present; not stored again (T71)' });
+      successes.push({ id: outcome.id, version: outcome.version, message: ALREADY_PRESENT });
     } else failures.push({ id: outcome.id, version: outcome.version, message: outcome.message });
   }
+  return { totalCount: objects.length, successes, failures };
+}
+
+export async function addObjects(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<StatusRecord> {
+  const outcome = await ingestEnvelope(store, validator, request);
   const status = {
     id: randomUUID(),
     apiRootId: request.apiRootId,
     collectionId: request.collectionId,
     partnerId: request.partnerId,
     requestTimestamp: request.requestTimestamp,
-    totalCount: objects.length,
-    successes,
-    failures,
+    ...outcome,
   };
   await store.statuses.saveComplete(status);
   return { ...status, status: 'complete', pendings: [] };

@@ -4,10 +4,15 @@
  * are declared in partner-commands.ts and collection-commands.ts (admin-command.ts
  * says how).
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createCollectionAdmin } from '../admin/collections.js';
 import { createPartnerAdmin } from '../admin/partners.js';
 import { issueToken, parseTtl } from '../admin/tokens.js';
+import { createTransfers } from '../admin/transfers.js';
+import type { Strictness, ObjectValidator } from '../stix/object-validator.js';
+import { createValidators } from '../stix/validators.js';
+import { createStore } from '../store/index.js';
 import type { JwtConfig } from '../config/types.js';
 import { TaxiiError } from '../errors.js';
 import { TLP_LEVELS } from '../stix/tlp.js';
@@ -15,6 +20,7 @@ import type { Db } from '../store/db.js';
 import { CommandFailed, type Output, type ParsedArgs, type Subcommand } from './admin-command.js';
 import { COLLECTION, GRANT, GROUP, REVOKE } from './collection-commands.js';
 import { KEY, PARTNER, TOKEN } from './partner-commands.js';
+import { EXPORT, IMPORT } from './transfer-commands.js';
 
 /**
  * Command groups: `partner add …`, `key revoke …`; a group whose one command is
@@ -22,6 +28,7 @@ import { KEY, PARTNER, TOKEN } from './partner-commands.js';
  */
 export const ADMIN_GROUPS: Record<string, Record<string, Subcommand>> = {
   partner: PARTNER, key: KEY, token: TOKEN, collection: COLLECTION, group: GROUP, grant: { '': GRANT }, revoke: { '': REVOKE },
+  import: { '': IMPORT }, export: { '': EXPORT },
 };
 
 function groupHelp(group: string): string {
@@ -52,18 +59,38 @@ export function parseAdminCommand(group: string, argv: readonly string[], out: O
     throw new CommandFailed(`${[group, name].join(' ').trim()}: ${(err as Error).message.split(/\.\s/)[0]} (usage: taxii-exchange ${command.usage})`, 2);
   }
   const given = parsed.positionals.length;
-  if (given < command.positionals.length || given > command.positionals.length + (command.optional?.length ?? 0)) {
+  const most = command.variadic === true ? Infinity : command.positionals.length + (command.optional?.length ?? 0);
+  if (given < command.positionals.length || given > most) {
     throw new CommandFailed(`${[group, name].join(' ').trim()}: expected ${command.positionals.join(' ') || 'no arguments'} (usage: taxii-exchange ${command.usage})`, 2);
   }
   return { command, args: { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals } };
 }
 
 /** `jwt`: the JWT settings of the configuration the command acts for (read only when needed). */
+let validators: Readonly<Record<Strictness, ObjectValidator>> | undefined;
+
+/**
+ * The argv that names the same command with its paths made absolute (see
+ * Subcommand.paths), for a server whose working directory is not the caller's.
+ */
+export function absoluteArgv(group: string, command: Subcommand, args: ParsedArgs, cwd: string): string[] {
+  const name = Object.entries(ADMIN_GROUPS[group] ?? {}).find(([, c]) => c === command)?.[0] ?? '';
+  const argv = name === '' ? [group] : [group, name];
+  for (const [option, value] of Object.entries(args.values)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) argv.push(`--${option}`);
+    else for (const v of Array.isArray(value) ? value : [value]) argv.push(`--${option}=${command.paths === true && option === 'output' ? resolve(cwd, v) : v}`);
+  }
+  argv.push('--', ...args.positionals.map((p) => (command.paths === true ? resolve(cwd, p) : p)));
+  return argv;
+}
+
 export async function runAdminCommand(db: Db, command: Subcommand, args: ParsedArgs, out: Output, jwt: () => Promise<JwtConfig | undefined>): Promise<void> {
   const services = {
     partners: createPartnerAdmin(db),
     collections: createCollectionAdmin(db),
     issueToken: async (partnerId: string, ttl: string) => issueToken(db, await jwt(), partnerId, parseTtl(ttl)),
+    transfers: createTransfers(createStore(db), () => (validators ??= createValidators())),
   };
   try {
     await command.run(services, args, out);

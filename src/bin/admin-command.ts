@@ -7,12 +7,19 @@ import type { ParseArgsConfig } from 'node:util';
 import type { CollectionAdmin } from '../admin/collections.js';
 import type { PartnerAdmin } from '../admin/partners.js';
 import type { IssuedToken } from '../admin/tokens.js';
+import type { ImportProgress, Transfers } from '../admin/transfers.js';
 
 export const JSON_OPTION = { json: { type: 'boolean' } } as const;
 
 export interface Output {
+  /** A line for the user (standard output). */
   log(line: string): void;
+  /** A line about the run or what went wrong (standard error). */
   error(line: string): void;
+  /** Data, as it is produced (an export to standard output); resolves when it may go on. */
+  write(chunk: string): Promise<void>;
+  /** How far a long command is: a progress bar on a terminal, lines otherwise. */
+  progress(progress: ImportProgress): void;
 }
 
 /** A command that went wrong in a way its user can fix: printed as one line, exit 1 (2 for usage). */
@@ -28,6 +35,7 @@ export interface Services {
   readonly partners: PartnerAdmin;
   readonly collections: CollectionAdmin;
   issueToken(partnerId: string, ttl: string): Promise<IssuedToken>;
+  readonly transfers: Transfers;
 }
 
 export interface Subcommand {
@@ -37,6 +45,13 @@ export interface Subcommand {
   readonly positionals: readonly string[];
   /** Positionals that may follow the required ones. */
   readonly optional?: readonly string[];
+  /** The last positional may repeat (`import FILE...`). */
+  readonly variadic?: boolean;
+  /**
+   * The positionals and `--output` are paths: made absolute before the command is
+   * sent to a running server, which resolves them from its own directory.
+   */
+  readonly paths?: boolean;
   run(services: Services, args: ParsedArgs, out: Output): Promise<void>;
 }
 

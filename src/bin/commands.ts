@@ -6,7 +6,7 @@
  *   check-config   validate the configuration file only
  *   hash-key       read an API key on stdin, print the hash to put in the configuration
  *   validate       validate STIX files offline: validate [--strictness LEVEL] FILE...
- *   partner, key, collection, group, grant, revoke
+ *   partner, key, token, collection, group, grant, revoke, import, export
  *                  administration without the configuration file (see admin-cli.ts)
  * Importable, so tests run them in-process; the entry point only sets the exit code.
  */
@@ -22,7 +22,7 @@ import { applyConfigCommand } from './apply-config.js';
 import { DataDirHeld, dataDirHolder } from '../store/data-dir-lock.js';
 import { askServer } from './control-socket.js';
 import { ManagedElsewhere } from '../store/config-sync.js';
-import { CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './admin-cli.js';
+import { absoluteArgv, CommandFailed, parseAdminCommand, runAdminCommand, type Output } from './admin-cli.js';
 
 const USAGE = `usage: taxii-exchange <command>
   migrate                       apply pending migrations
@@ -37,6 +37,10 @@ const USAGE = `usage: taxii-exchange <command>
   collection <add|list|show|set> …               create and configure collections
   group <add|add-member|remove-member> …         groups of partners
   grant PARTNER|@GROUP ROOT/COLLECTION --read --write, revoke PARTNER|@GROUP ROOT/COLLECTION
+  import FILE... --collection ROOT/COLLECTION --as PARTNER
+                                store STIX files' objects as PARTNER would by POST (progress bar on a terminal)
+  export --collection ROOT/COLLECTION --as PARTNER [--since T] [--type T]... [--output FILE]
+                                a STIX bundle of what PARTNER may read
 environment: TAXII_CONFIG (configuration file), DATABASE_URL (PostgreSQL; else PGlite in TAXII_DATA_DIR, default ./data)`;
 
 function validateCommand(args: readonly string[], out: Output): number {
@@ -76,10 +80,9 @@ const STARTING_POLL_MS = 250;
 
 /** Runs a command in the server that holds the data directory, through its control channel. */
 async function relay(dataDir: string, pid: number, argv: readonly string[], out: Output): Promise<number> {
-  let answer;
-  for (let waited = 0; answer === undefined; waited += STARTING_POLL_MS) {
+  for (let waited = 0; ; waited += STARTING_POLL_MS) {
     try {
-      answer = await askServer(dataDir, argv);
+      return await askServer(dataDir, argv, out);
     } catch (err) {
       // A server that is still starting holds the directory before it listens on the socket.
       const starting = ['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '') && waited < STARTING_WAIT_MS;
@@ -89,9 +92,6 @@ async function relay(dataDir: string, pid: number, argv: readonly string[], out:
       await new Promise((done) => setTimeout(done, STARTING_POLL_MS));
     }
   }
-  if (answer.out !== '') out.log(answer.out.replace(/\n$/, ''));
-  if (answer.err !== '') out.error(answer.err.replace(/\n$/, ''));
-  return answer.status;
 }
 
 /** Runs one invocation (`argv` without node and the script); returns the exit code. */
@@ -144,17 +144,20 @@ async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
     case 'collection':
     case 'group':
     case 'grant':
-    case 'revoke': {
+    case 'revoke':
+    case 'import':
+    case 'export': {
       const parsed = parseAdminCommand(command, args, out);
       if (parsed === undefined) return 0;
       // A running server holds the embedded database: the command runs inside it.
+      const relayed = absoluteArgv(command, parsed.command, parsed.args, process.cwd());
       const holder = environment.databaseUrl === undefined ? dataDirHolder(environment.dataDir) : undefined;
-      if (holder !== undefined) return relay(environment.dataDir, holder.pid, argv, out);
+      if (holder !== undefined) return relay(environment.dataDir, holder.pid, relayed, out);
       let db;
       try {
         db = await openDatabase(environment);
       } catch (err) {
-        if (err instanceof DataDirHeld) return relay(environment.dataDir, err.holder.pid, argv, out);
+        if (err instanceof DataDirHeld) return relay(environment.dataDir, err.holder.pid, relayed, out);
         throw err;
       }
       try {

@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { runCommand } from '../../src/bin/commands.js';
 import { TAXII, TEST_ENV, basicAuth, testConfigJson } from '../helpers/app.js';
 import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
+import { capturedOutput } from '../helpers/captured-output.js';
+import { indicator } from '../helpers/stix.js';
 import { spawnServer, type ChildServer } from '../helpers/server-process.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../../src/bin/cli.ts');
@@ -99,19 +101,32 @@ t.test('embedded database: one process per data directory; apply-config goes thr
   t.match(twin.stderr(), 'is in use by process');
 
   // Partner and key commands run inside the server, through its control channel.
-  let out = '';
-  let err = '';
-  const output = { log: (line: string) => (out += `${line}\n`), error: (line: string) => (err += `${line}\n`) };
-  t.equal(await runCommand(['partner', 'add', 'cert-at', '--name', 'CERT.at', '--json'], { ...keys, ...env }, output), 0, err);
-  const added = JSON.parse(out) as { key: { id: string; secret: string } };
+  const { output, captured } = capturedOutput();
+  t.equal(await runCommand(['partner', 'add', 'cert-at', '--name', 'CERT.at', '--json'], { ...keys, ...env }, output), 0, captured.err);
+  const added = JSON.parse(captured.out) as { key: { id: string; secret: string } };
   t.equal(await getAs(port, 'cert-at', added.key.secret), 200, 'the partner added through the running server is served');
-  t.equal(await runCommand(['key', 'revoke', 'cert-at', added.key.id], env, output), 0, err);
+  t.equal(await runCommand(['key', 'revoke', 'cert-at', added.key.id], env, output), 0, captured.err);
   t.equal(await getAs(port, 'cert-at', added.key.secret), 401, 'its revoked key is refused on the next request');
-  err = '';
+  captured.err = '';
   t.equal(await runCommand(['partner', 'show', 'nobody'], env, output), 1);
-  t.equal(err, 'taxii-exchange: no partner nobody\n', 'a refusal comes back as one line');
+  t.equal(captured.err, 'taxii-exchange: no partner nobody\n', 'a refusal comes back as one line');
   t.match(server.lines.find((l) => l['msg'] === 'command run through the control channel'), { command: 'partner add', status: 0 });
   t.notMatch(JSON.stringify(server.lines), added.key.secret, 'the new key is not logged');
+
+  // Import and export run inside the server too, with paths as the caller meant them.
+  write(join(dir, 'feed.jsonl'), `${JSON.stringify(indicator())}\n${JSON.stringify(indicator())}\n`);
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAXII_') && !k.startsWith('PG')));
+  const run = (...args: string[]) => spawnSync(process.execPath, [...process.execArgv, CLI, ...args], { cwd: dir, encoding: 'utf8', env: { ...inherited, ...env }, timeout: 90_000 });
+  const imported = run('import', 'feed.jsonl', '--collection', 'main/rw', '--as', 'alice');
+  t.equal(imported.status, 0, imported.stderr);
+  t.match(imported.stderr, /importing 2 object\(s\) from 1 file\(s\) into main\/rw as alice\nprogress: 2\/2 objects 100%/);
+  t.match(imported.stdout, 'imported 2 object(s)');
+  t.match(imported.stdout, '2 stored, 0 already present, 0 refused');
+  const exported = run('export', '--collection', 'main/rw', '--as', 'alice', '--output', 'out.json');
+  t.equal(exported.status, 0, exported.stderr);
+  t.equal((JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as { objects: unknown[] }).objects.length, 2, 'written where the caller is');
+  const streamed = run('export', '--collection', 'main/rw', '--as', 'alice');
+  t.equal((JSON.parse(streamed.stdout) as { objects: unknown[] }).objects.length, 2, 'or to its standard output');
 
   write(configPath, configWith('suspended'));
   const applied = cli('apply-config', env);

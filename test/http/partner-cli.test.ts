@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { capturedOutput } from '../helpers/captured-output.js';
 import { runCommand } from '../../src/bin/commands.js';
 import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 
@@ -26,10 +27,9 @@ const database: Record<string, string> = testDb === undefined ? { TAXII_DATA_DIR
 const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TAXII_') && !k.startsWith('PG') && k !== 'DATABASE_URL'));
 
 async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const status = await runCommand(args, { ...inherited, ...database }, { log: (line) => (out += `${line}\n`), error: (line) => (err += `${line}\n`) });
-  return { status, out, err };
+  const { output, captured } = capturedOutput();
+  const status = await runCommand(args, { ...inherited, ...database }, output);
+  return { status, out: captured.out, err: captured.err };
 }
 
 t.test('help: the command, each group, each subcommand', async (t) => {
