@@ -7,7 +7,7 @@
  *
  *   npm run bench -- [--objects 100000] [--pglite-objects 20000] [--seconds 10]
  *                    [--database-url postgres://postgres@127.0.0.1:5432/postgres]
- *                    [--workers 1] [--seed 1] [--policy-pairs 5] [--out bench-results.json]
+ *                    [--workers 1] [--seed 1] [--policy-pairs 5] [--audit-pairs 3] [--out bench-results.json]
  *                    [--keep-database]
  *
  * --database-url names a server and a database to connect to for CREATE
@@ -44,6 +44,8 @@ const options = {
   envelope: Number(arg('envelope', '1000')),
   /** Back-to-back walks of the half-seeing and the all-seeing reader for the policy cost. */
   policyPairs: Math.max(1, Number(arg('policy-pairs', '5'))),
+  /** Back-to-back runs with the audit trail on and off (PostgreSQL) for its cost. */
+  auditPairs: Math.max(0, Number(arg('audit-pairs', '3'))),
   /** Keep the PostgreSQL database afterwards (for profiling queries); its name is printed. */
   keepDatabase: process.argv.includes('--keep-database'),
 };
@@ -68,7 +70,8 @@ function keyOf(partner: string): string {
 const as = (user: string): Credentials => ({ user, password: keyOf(user) });
 const pollerIds = Array.from({ length: POLLERS }, (_, i) => `poller-${String(i + 1).padStart(2, '0')}`);
 
-async function writeConfig(): Promise<string> {
+/** The benchmark's configuration; `audit: false` turns the audit trail off, for its cost. */
+async function writeConfig(audit = true): Promise<string> {
   const partner = async (id: string, clearance: string, communities: string[] = []) => ({
     id, name: id, clearance, communities, api_keys: [{ hash: await hashApiKey(keyOf(id)) }],
   });
@@ -77,6 +80,7 @@ async function writeConfig(): Promise<string> {
     server: {
       title: 'taxii-exchange benchmark', default_api_root: 'bench', page_size: { default: 100, max: PAGE },
       rate_limits: { reads_per_minute: 'unlimited', writes_per_minute: 'unlimited' },
+      audit: { enabled: audit },
     },
     auth: { basic: true },
     api_roots: [{
@@ -98,7 +102,7 @@ async function writeConfig(): Promise<string> {
       ...(await Promise.all(pollerIds.map((id) => partner(id, 'amber')))),
     ],
   };
-  const path = join(work, 'config.json');
+  const path = join(work, audit ? 'config.json' : 'config-without-audit.json');
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
 }
@@ -360,10 +364,11 @@ async function measure(
   });
 
   log(`${POLLERS} partners polling added_after with limit=100 for ${seconds}s`);
-  const polling = await load<RateResult>({
-    kind: 'poll', url: objectsUrl, seconds, limit: 100,
+  const pollingTask = {
+    kind: 'poll' as const, url: objectsUrl, seconds, limit: 100,
     pollers: pollerIds.map((id, i) => ({ as: as(id), after: syncAll.marks[i + 1] ?? '1970-01-01T00:00:00Z' })),
-  });
+  };
+  const polling = await load<RateResult>(pollingTask);
 
   const best = (walks: SyncResult[]) => walks.reduce((a, b) => (a.objectsPerSecond >= b.objectsPerSecond ? a : b));
   const fullAll = best(allWalks);
@@ -379,15 +384,51 @@ async function measure(
     policyCostPairs: pairs,
     rawReadRowsPerSecond: rawWalks.length === 0 ? undefined : Math.max(...rawWalks),
     peakRssBytes: server.peakRss(),
+    pollingTask,
   };
 }
 
 type Measured = Awaited<ReturnType<typeof measure>>;
 
+interface AuditCost {
+  /** 1 - (with the audit) / (without), median of pairs, for 32 partners polling (requests/s). */
+  polling: number;
+  pollingPairs: number[];
+  /** The same for a full sync (objects/s), every page recording 1,000 versions. */
+  sync: number;
+  syncPairs: number[];
+  auditEvents: number;
+}
+
+/**
+ * What the audit trail costs: the same polling and the same full sync against two
+ * servers on the same database, one recording (audited) and one not, back to back
+ * in alternating order; each pair gives one ratio, the median stands.
+ */
+async function auditCost(audited: Server, unaudited: Server, polling: Extract<LoadTask, { kind: 'poll' }>, seconds: number, url: string): Promise<AuditCost> {
+  const pollOn = (server: Server) => load<RateResult>({ ...polling, url: `${server.base}objects/` });
+  const syncOn = (server: Server) =>
+    load<SyncResult>({ kind: 'sync', url: `${server.base}objects/?match[version]=all`, as: as(SEE_ALL_PARTNER), limit: PAGE });
+  const pollingPairs: number[] = [];
+  const syncPairs: number[] = [];
+  for (let round = 0; round < options.auditPairs; round += 1) {
+    const order = round % 2 === 0 ? [audited, unaudited] : [unaudited, audited];
+    log(`audit cost, pair ${round + 1} of ${options.auditPairs}: polling ${seconds}s and a full sync, ${round % 2 === 0 ? 'on then off' : 'off then on'}`);
+    const polls = new Map<Server, RateResult>();
+    for (const server of order) polls.set(server, await pollOn(server));
+    const syncs = new Map<Server, SyncResult>();
+    for (const server of order) syncs.set(server, await syncOn(server));
+    pollingPairs.push(1 - (polls.get(audited)?.requestsPerSecond ?? 0) / (polls.get(unaudited)?.requestsPerSecond ?? 1));
+    syncPairs.push(1 - (syncs.get(audited)?.objectsPerSecond ?? 0) / (syncs.get(unaudited)?.objectsPerSecond ?? 1));
+  }
+  const auditEvents = await withClient(url, async (c) => Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM audit_events')).rows[0]?.n ?? 0));
+  return { polling: median(pollingPairs), pollingPairs, sync: median(syncPairs), syncPairs, auditEvents };
+}
+
 // ---------------------------------------------------------------------------
 // Report
 
-type PgRun = Measured & { raw: RawBaseline; policyWalks?: PolicyWalksResult };
+type PgRun = Measured & { raw: RawBaseline; policyWalks?: PolicyWalksResult; auditCost?: AuditCost };
 
 function table(pgRun: PgRun | undefined, liteRun: Measured | undefined): string {
   const n = (x: number | undefined, digits = 0) => (x === undefined ? '' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
@@ -421,6 +462,14 @@ function table(pgRun: PgRun | undefined, liteRun: Measured | undefined): string 
     rows.push(['raw PG keyset read rows/s (string_agg)', n(raw.readRowsPerSecond), '', '']);
     rows.push(['ingest c=4 / raw insert', pct(pgRun.ingest.concurrency4.objectsPerSecond / raw.insertRowsPerSecond), '', '>= 50%']);
     rows.push(['full sync / raw read', pct(pgRun.sync.all.objectsPerSecond / raw.readRowsPerSecond), '', '>= 50%']);
+    const audit = pgRun.auditCost;
+    if (audit !== undefined) {
+      rows.push(['audit trail cost, polling (32 partners), median of pairs', pct(audit.polling), '', '<= 10%']);
+      rows.push(['  each pair', audit.pollingPairs.map((x) => pct(x)).join(' '), '', '']);
+      rows.push(['audit trail cost, full sync, median of pairs', pct(audit.sync), '', '']);
+      rows.push(['  each pair', audit.syncPairs.map((x) => pct(x)).join(' '), '', '']);
+      rows.push(['  audit events recorded in the run', n(audit.auditEvents), '', '']);
+    }
     const walks = pgRun.policyWalks;
     if (walks !== undefined) {
       for (const [label, r] of [['at the store', walks.store], ['in the application (inject)', walks.application]] as const) {
@@ -501,6 +550,14 @@ async function main(): Promise<void> {
         };
         const measured = await measure(server, corpus, files, options.seconds, settle, () => rawRead(url.toString()));
         pgRun = { ...measured, raw: { insertRowsPerSecond, readRowsPerSecond: measured.rawReadRowsPerSecond ?? 0 } };
+        if (options.auditPairs > 0) {
+          const unaudited = await startServer(18_402, { DATABASE_URL: url.toString(), TAXII_CONFIG: await writeConfig(false), TAXII_WORKERS: options.workers });
+          try {
+            pgRun = { ...pgRun, auditCost: await auditCost(server, unaudited, measured.pollingTask, options.seconds, url.toString()) };
+          } finally {
+            await unaudited.stop();
+          }
+        }
       } finally {
         await server.stop();
       }

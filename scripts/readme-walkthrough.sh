@@ -58,7 +58,7 @@ grep '"objects":\[{"id":"report--0f0e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a21"' "$workdi
 lines=$(wc -l <"$workdir/out.txt")
 echo "walkthrough: ok ($lines lines of output, every command ran)"
 
-# "Onboarding a partner": the command line acts on the running server's data directory.
+# "A day at the exchange": the command line acts on the running server's data directory.
 awk '/<!-- operating:start -->/ {on = 1; next} /<!-- operating:end -->/ {on = 0; next} on && !/^```/' README.md >"$workdir/operating.sh"
 TAXII_DATA_DIR="$workdir/data" bash -e "$workdir/operating.sh" >"$workdir/operating.txt" 2>&1 ||
   { cat "$workdir/operating.txt"; echo "operating: failed"; exit 1; }
@@ -73,7 +73,21 @@ expect_op 'new key: 200'
 expect_op 'suspended: 401'
 expect_op '"title":"Ransomware","alias":"ransomware","can_read":true,"can_write":true'
 expect_op 'grant cert-at: read and write'
-expect_op 'managed by: the command line'
+expect_op 'managed by: administration (the command line and the admin API)'
 expect_op 'partner cert-fr is defined in the configuration file'
 expect_op 'refused, as it should be'
+expect_op 'importing 155 object(s) from 1 file(s) into alliance/ransomware as cert-at'
+expect_op 'progress: 155/155 objects 100%'
+expect_op 'imported 155 object(s) in .* s: 155 stored, 0 already present, 0 refused'
+expect_op 'imported 155 object(s) in .* s: 0 stored, 155 already present, 0 refused'
+expect_op '"valid_from": "2015-05-15T09:12:16.432678Z"'
+expect_op 'partner cert-at pull via objects alliance/ransomware: 2015-05-15T09:12:16.432Z from 127.0.0.1 request '
+expect_op 'partner cert-at push via import alliance/ransomware: 2015-05-15T09:12:16.432Z stored from local by cli:'
+expect_op 'partner cert-at pull via objects alliance/ransomware 3 version(s) from 127.0.0.1'
+expect_op 'no collection alliance/ransomware available to partner "cert-de"'
+expect_op 'refused: no grant'
+expect_op 'cli:.* admin via key revoke cert-at k'
+expect_op '"id":"cert-at","name":"CERT.at","status":"active","clearance":"amber"'
+expect_op '"events":\[{"at":"[^"]*","actor":"cert-at","actor_kind":"partner","action":"pull","via":"objects"'
+expect_op 'partner credentials are not accepted here'
 echo "operating: ok ($(wc -l <"$workdir/operating.txt") lines of output)"

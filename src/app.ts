@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/types.js';
 import { taxiiError } from './errors.js';
+import { adminApiRoutes } from './http/admin-api.js';
 import { createAuthThrottle } from './http/auth-throttle.js';
 import { registerAuthentication } from './http/authentication.js';
 import { createBodyAdmission } from './http/body-admission.js';
@@ -82,7 +83,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   });
   registerNegotiation(app);
   registerCompression(app);
-  await registerAuthentication(app, config, deps.authenticator, createAuthThrottle(limits));
+  const throttle = createAuthThrottle(limits);
+  await registerAuthentication(app, config, deps.authenticator, throttle);
   registerRateLimits(app, createRateLimiter(store.rateWindows, app.log));
   // PostgreSQL text cannot hold NUL: a path naming one names nothing that exists.
   app.addHook('onRequest', async (request) => {
@@ -106,5 +108,6 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   discoveryRoutes(app, deps);
   collectionRoutes(app, deps);
   objectRoutes(app, deps);
+  if (config.adminApi !== undefined) await adminApiRoutes(app, deps, config.adminApi.users, throttle);
   return app;
 }

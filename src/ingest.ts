@@ -12,7 +12,8 @@ import { assessWrite } from './policy/write-policy.js';
 import { isTypeName, placeholderId, placeholderVersion } from './stix/common-properties.js';
 import type { ObjectValidator, RejectedObject, Verdict } from './stix/object-validator.js';
 import type { Store } from './store/index.js';
-import type { IncomingObject } from './store/object-store.js';
+import type { IncomingObject, WriteOutcome } from './store/object-store.js';
+import type { AuditEvent, PushContext, PushOutcome } from './store/audit-store.js';
 import type { StatusDetail, StatusRecord } from './taxii/status.js';
 import { citationOf, ruleBroken, scanEnvelope, type IJsonProblem } from './taxii/i-json.js';
 
@@ -86,6 +87,8 @@ export interface IngestRequest {
   readonly scope: ReadScope;
   readonly requestTimestamp: number;
   readonly envelope: ParsedEnvelope;
+  /** Who pushes, for the audit trail (absent when it is off): recorded with the versions, or nothing is stored. */
+  readonly audit?: PushContext;
 }
 
 /**
@@ -114,6 +117,8 @@ async function recipientsLookup(store: Store, request: IngestRequest, verdicts: 
   return (id: string) => stored.get(id) ?? inEnvelope.get(id);
 }
 
+const PUSH_OUTCOME: Record<WriteOutcome['kind'], PushOutcome> = { added: 'stored', duplicate: 'present', conflict: 'refused' };
+
 /** What one envelope came to: per object, stored (or already present, with a message) or refused. */
 export interface IngestOutcome {
   readonly totalCount: number;
@@ -138,10 +143,13 @@ export async function ingestEnvelope(store: Store, validator: ObjectValidator, r
   const failures: StatusDetail[] = [];
   const incoming: IncomingObject[] = [];
   const warnings = new Map<string, string>();
+  /** Per object, in envelope order: refused here, or the index of its outcome from the store. */
+  const fates: (StatusDetail | number)[] = [];
   const recipientsMarking = await recipientsLookup(store, request, verdicts);
   verdicts.forEach((v, i) => {
     if (!v.ok) {
       failures.push({ id: v.id, version: v.version, message: v.message });
+      fates.push({ id: v.id, version: v.version });
       return;
     }
     const facts = assessWrite(objects[i] as Record<string, unknown>, v.type, {
@@ -152,8 +160,10 @@ export async function ingestEnvelope(store: Store, validator: ObjectValidator, r
     });
     if (typeof facts === 'string') {
       failures.push({ id: v.id, version: v.version ?? 'unknown', message: facts });
+      fates.push({ id: v.id, version: v.version ?? 'unknown' });
       return;
     }
+    fates.push(incoming.length);
     if (v.warnings.length > 0) warnings.set(v.id, `stored with warnings: ${v.warnings.join('; ')}`);
     incoming.push({
       id: v.id,
@@ -166,7 +176,18 @@ export async function ingestEnvelope(store: Store, validator: ObjectValidator, r
   });
 
   // One transaction: should it fail, nothing is stored and the client gets an error, not a status.
-  const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.scope);
+  const context = request.audit;
+  const pushEvent = context === undefined ? undefined : (outcomes: readonly WriteOutcome[]): AuditEvent => {
+    const sent = fates.map((fate) => {
+      if (typeof fate !== 'number') return { id: fate.id, version: fate.version ?? 'unknown', outcome: 'refused' as const };
+      const o = outcomes[fate] as WriteOutcome;
+      return { id: o.id, version: o.version, outcome: PUSH_OUTCOME[o.kind] };
+    });
+    return { ...context, action: 'push', objectIds: sent.map((s) => s.id), versions: sent.map((s) => s.version), outcomes: sent.map((s) => s.outcome) };
+  };
+  const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.scope, pushEvent);
+  // Nothing to store, so no transaction: the refusals are recorded on their own.
+  if (incoming.length === 0 && pushEvent !== undefined) await store.audit.record(pushEvent([]));
   const successes: StatusDetail[] = [];
   for (const outcome of outcomes) {
     if (outcome.kind === 'added') {
@@ -181,9 +202,12 @@ export async function ingestEnvelope(store: Store, validator: ObjectValidator, r
 }
 
 export async function addObjects(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<StatusRecord> {
-  const outcome = await ingestEnvelope(store, validator, request);
+  const id = randomUUID();
+  // The audit trail names the status the partner was given.
+  const audit = request.audit === undefined ? undefined : { ...request.audit, detail: { ...request.audit.detail, status_id: id } };
+  const outcome = await ingestEnvelope(store, validator, { ...request, ...(audit !== undefined && { audit }) });
   const status = {
-    id: randomUUID(),
+    id,
     apiRootId: request.apiRootId,
     collectionId: request.collectionId,
     partnerId: request.partnerId,

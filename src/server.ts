@@ -21,6 +21,8 @@ import { EnvironmentError, parsePositiveInteger, resolveWorkerCount, superviseWo
 
 const CURSOR_SECRET = 'cursor-hmac';
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+/** Audit events removed per statement. */
+const AUDIT_PURGE_BATCH = 5000;
 // The primary only migrates, applies the configuration and purges statuses.
 const SUPERVISOR_POOL_SIZE = 2;
 
@@ -46,16 +48,28 @@ function openPool(environment: Environment, poolSize: number, config: Config): P
   });
 }
 
-/** Expired status resources are removed by one process only: the single server, or the primary. */
+/**
+ * Expired status resources and audit events are removed by one process only: the
+ * single server, or the primary. Audit events go in bounded batches, each its own
+ * short statement, so a first purge of a large trail never holds up requests.
+ */
 async function startPurge(db: Db, config: Config, logger: Logger): Promise<() => void> {
-  const statuses = createStore(db).statuses;
+  const { statuses, audit } = createStore(db);
   const purge = async () => {
     const cutoff = (Date.now() - config.server.statusRetentionHours * 3600 * 1000) * 1000;
     const removed = await statuses.purge(cutoff);
     if (removed > 0) logger.info({ removed }, 'expired status resources removed');
+    const auditCutoff = (Date.now() - config.server.audit.retentionDays * 24 * 3600 * 1000) * 1000;
+    let expired = 0;
+    for (let batch = AUDIT_PURGE_BATCH; batch === AUDIT_PURGE_BATCH; ) {
+      batch = await audit.purge(auditCutoff, AUDIT_PURGE_BATCH);
+      expired += batch;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (expired > 0) logger.info({ removed: expired, retention_days: config.server.audit.retentionDays }, 'expired audit events removed');
   };
   await purge();
-  const timer = setInterval(() => void purge().catch((err) => logger.error({ err }, 'status purge failed')), PURGE_INTERVAL_MS);
+  const timer = setInterval(() => void purge().catch((err) => logger.error({ err }, 'purge of expired statuses and audit events failed')), PURGE_INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

@@ -12,6 +12,7 @@ import { isTypeName, placeholderId } from '../stix/common-properties.js';
 import type { ObjectValidator, Strictness } from '../stix/object-validator.js';
 import type { ObjectText } from '../stix/object-stream.js';
 import { timestampToMicros } from '../stix/timestamps.js';
+import type { PushContext } from '../store/audit-store.js';
 import type { Store } from '../store/index.js';
 import type { CollectionView } from '../taxii/collections.js';
 import { DEFAULT_VERSIONS, type ObjectFilter } from '../taxii/query.js';
@@ -19,6 +20,8 @@ import { refuse } from './input.js';
 
 /** A partner and a collection as that partner sees it. */
 export interface TransferTarget {
+  /** Who runs the transfer (`cli:<user>`), named in the audit trail beside the partner. */
+  readonly operator: string;
   readonly partnerId: string;
   readonly identity: string | null;
   readonly collection: CollectionView;
@@ -29,7 +32,7 @@ export interface TransferTarget {
  * `ROOT/ALIAS-OR-ID` as partner `partnerId` sees it, for reading or writing:
  * refused, naming what is missing, when the partner could not do it over TAXII.
  */
-export async function transferTarget(store: Store, collectionRef: string, partnerId: string, need: 'read' | 'write'): Promise<TransferTarget> {
+export async function transferTarget(store: Store, operator: string, collectionRef: string, partnerId: string, need: 'read' | 'write'): Promise<TransferTarget> {
   const slash = collectionRef.indexOf('/');
   if (slash <= 0 || slash === collectionRef.length - 1) refuse(`collection "${collectionRef}": write it as API-ROOT/COLLECTION (its alias or id)`);
   const [rootId, idOrAlias] = [collectionRef.slice(0, slash), collectionRef.slice(slash + 1)];
@@ -41,7 +44,20 @@ export async function transferTarget(store: Store, collectionRef: string, partne
   if (need === 'write' && !collection.canWrite) refuse(`partner "${partnerId}" may not add objects to ${collectionRef} (grant it --write)`);
   if (need === 'read' && !collection.canRead) refuse(`partner "${partnerId}" may not read ${collectionRef} (grant it --read)`);
   const reader = { partnerId, clearance: partner.clearance, communities: partner.communities };
-  return { partnerId, identity: partner.identity, collection, scope: readScope(reader, collection, need === 'write' ? 'post' : 'read') };
+  return { operator, partnerId, identity: partner.identity, collection, scope: readScope(reader, collection, need === 'write' ? 'post' : 'read') };
+}
+
+/** The audit trail's record of a transfer: the partner's, made locally by an operator. */
+function auditedAs(target: TransferTarget, via: 'import' | 'export'): PushContext {
+  return {
+    actorKind: 'partner',
+    actor: target.partnerId,
+    address: 'local',
+    via,
+    apiRoot: target.collection.apiRootId,
+    collectionId: target.collection.id,
+    requestId: null,
+  };
 }
 
 /** Objects (all files together) imported so far. */
@@ -118,6 +134,7 @@ export async function importObjects(
         scope: target.scope,
         requestTimestamp: Date.now() * 1000,
         envelope,
+        audit: { ...auditedAs(target, 'import'), detail: { operator: target.operator, file } },
       });
       for (const s of outcome.successes) {
         if (s.message === ALREADY_PRESENT) present++;
@@ -214,6 +231,14 @@ export async function exportObjects(
   for (;;) {
     const page = await store.objects.listObjects(target.collection.id, { filter, limit: EXPORT_PAGE, ...(after !== undefined && { after }) }, target.scope);
     if (page.items.length > 0) {
+      // Recorded before it is written: an unrecorded disclosure is worse than a failed export.
+      await store.audit.record({
+        ...auditedAs(target, 'export'),
+        action: 'pull',
+        objectIds: page.items.map((r) => r.objectId),
+        versions: page.items.map((r) => r.version),
+        detail: { operator: target.operator },
+      });
       await write(`${count === 0 ? '\n' : ',\n'}${page.items.map((row) => servedText(target.scope, row)).join(',\n')}`);
       count += page.items.length;
       after = page.items[page.items.length - 1]?.dateAdded;
@@ -232,9 +257,9 @@ export interface Transfers {
 }
 
 /** `validators` is asked for only when an import runs (compiling them takes a while). */
-export function createTransfers(store: Store, validators: () => Readonly<Record<Strictness, ObjectValidator>>): Transfers {
+export function createTransfers(store: Store, validators: () => Readonly<Record<Strictness, ObjectValidator>>, operator: string): Transfers {
   return {
-    target: (ref, partnerId, need) => transferTarget(store, ref, partnerId, need),
+    target: (ref, partnerId, need) => transferTarget(store, operator, ref, partnerId, need),
     importObjects: (target, sources, total, onProgress) => importObjects(store, validators(), target, sources, total, onProgress),
     exportObjects: (target, options, bundleId, write) => exportObjects(store, target, options, bundleId, write),
   };

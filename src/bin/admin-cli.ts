@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createAuditQueries } from '../admin/audit.js';
 import { createCollectionAdmin } from '../admin/collections.js';
 import { createPartnerAdmin } from '../admin/partners.js';
 import { issueToken, parseTtl } from '../admin/tokens.js';
@@ -13,14 +14,14 @@ import { createTransfers } from '../admin/transfers.js';
 import type { Strictness, ObjectValidator } from '../stix/object-validator.js';
 import { createValidators } from '../stix/validators.js';
 import { createStore } from '../store/index.js';
-import type { JwtConfig } from '../config/types.js';
 import { TaxiiError } from '../errors.js';
 import { TLP_LEVELS } from '../stix/tlp.js';
 import type { Db } from '../store/db.js';
-import { CommandFailed, type Output, type ParsedArgs, type Subcommand } from './admin-command.js';
+import { CommandFailed, type CommandContext, type Output, type ParsedArgs, type ParsedCommand, type Subcommand } from './admin-command.js';
 import { COLLECTION, GRANT, GROUP, REVOKE } from './collection-commands.js';
 import { KEY, PARTNER, TOKEN } from './partner-commands.js';
 import { EXPORT, IMPORT } from './transfer-commands.js';
+import { AUDIT } from './audit-commands.js';
 
 /**
  * Command groups: `partner add …`, `key revoke …`; a group whose one command is
@@ -28,7 +29,7 @@ import { EXPORT, IMPORT } from './transfer-commands.js';
  */
 export const ADMIN_GROUPS: Record<string, Record<string, Subcommand>> = {
   partner: PARTNER, key: KEY, token: TOKEN, collection: COLLECTION, group: GROUP, grant: { '': GRANT }, revoke: { '': REVOKE },
-  import: { '': IMPORT }, export: { '': EXPORT },
+  import: { '': IMPORT }, export: { '': EXPORT }, audit: { '': AUDIT },
 };
 
 function groupHelp(group: string): string {
@@ -39,7 +40,7 @@ function groupHelp(group: string): string {
 }
 
 /** Parses an invocation of a command group; undefined when it only asked for help. */
-export function parseAdminCommand(group: string, argv: readonly string[], out: Output): { command: Subcommand; args: ParsedArgs } | undefined {
+export function parseAdminCommand(group: string, argv: readonly string[], out: Output): ParsedCommand | undefined {
   const single = ADMIN_GROUPS[group]?.[''] !== undefined;
   const [name, ...rest] = single ? ['', ...argv] : argv;
   if (name === undefined || (!single && (name === '--help' || name === '-h' || name === 'help'))) {
@@ -63,19 +64,19 @@ export function parseAdminCommand(group: string, argv: readonly string[], out: O
   if (given < command.positionals.length || given > most) {
     throw new CommandFailed(`${[group, name].join(' ').trim()}: expected ${command.positionals.join(' ') || 'no arguments'} (usage: taxii-exchange ${command.usage})`, 2);
   }
-  return { command, args: { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals } };
+  return { name: [group, name].join(' ').trim(), command, args: { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals } };
 }
 
-/** `jwt`: the JWT settings of the configuration the command acts for (read only when needed). */
+/** Compiled once per process, when an import first needs them. */
 let validators: Readonly<Record<Strictness, ObjectValidator>> | undefined;
 
 /**
  * The argv that names the same command with its paths made absolute (see
  * Subcommand.paths), for a server whose working directory is not the caller's.
  */
-export function absoluteArgv(group: string, command: Subcommand, args: ParsedArgs, cwd: string): string[] {
-  const name = Object.entries(ADMIN_GROUPS[group] ?? {}).find(([, c]) => c === command)?.[0] ?? '';
-  const argv = name === '' ? [group] : [group, name];
+export function absoluteArgv(parsed: ParsedCommand, cwd: string): string[] {
+  const { command, args } = parsed;
+  const argv = parsed.name.split(' ');
   for (const [option, value] of Object.entries(args.values)) {
     if (value === undefined || value === false) continue;
     if (value === true) argv.push(`--${option}`);
@@ -85,18 +86,31 @@ export function absoluteArgv(group: string, command: Subcommand, args: ParsedArg
   return argv;
 }
 
-export async function runAdminCommand(db: Db, command: Subcommand, args: ParsedArgs, out: Output, jwt: () => Promise<JwtConfig | undefined>): Promise<void> {
+/** Runs a parsed command against `db`; a change is recorded in the audit trail once it is made. */
+export async function runAdminCommand(db: Db, parsed: ParsedCommand, out: Output, context: CommandContext): Promise<void> {
+  const store = createStore(db);
   const services = {
     partners: createPartnerAdmin(db),
     collections: createCollectionAdmin(db),
-    issueToken: async (partnerId: string, ttl: string) => issueToken(db, await jwt(), partnerId, parseTtl(ttl)),
-    transfers: createTransfers(createStore(db), () => (validators ??= createValidators())),
+    issueToken: async (partnerId: string, ttl: string) => issueToken(db, await context.jwt(), partnerId, parseTtl(ttl)),
+    transfers: createTransfers(store, () => (validators ??= createValidators()), context.operator),
+    audit: createAuditQueries(store),
   };
   try {
-    await command.run(services, args, out);
+    await parsed.command.run(services, parsed.args, out);
   } catch (err) {
     if (err instanceof TaxiiError) throw new CommandFailed(err.description);
     throw err;
+  }
+  if (parsed.command.audit !== undefined) return;
+  try {
+    await store.audit.record({
+      actorKind: 'admin', actor: context.operator, address: 'local', action: 'admin', via: parsed.name,
+      apiRoot: null, collectionId: null, requestId: null,
+      detail: { arguments: parsed.args.positionals, options: parsed.args.values },
+    });
+  } catch (err) {
+    throw new CommandFailed(`${parsed.name} was done, but could not be recorded in the audit trail (${(err as Error).message})`);
   }
 }
 

@@ -4,10 +4,12 @@
  * one line, exit 1 (2 for usage).
  */
 import type { ParseArgsConfig } from 'node:util';
+import type { AuditQueries } from '../admin/audit.js';
 import type { CollectionAdmin } from '../admin/collections.js';
 import type { PartnerAdmin } from '../admin/partners.js';
 import type { IssuedToken } from '../admin/tokens.js';
 import type { ImportProgress, Transfers } from '../admin/transfers.js';
+import type { JwtConfig } from '../config/types.js';
 
 export const JSON_OPTION = { json: { type: 'boolean' } } as const;
 
@@ -36,6 +38,7 @@ export interface Services {
   readonly collections: CollectionAdmin;
   issueToken(partnerId: string, ttl: string): Promise<IssuedToken>;
   readonly transfers: Transfers;
+  readonly audit: AuditQueries;
 }
 
 export interface Subcommand {
@@ -52,7 +55,27 @@ export interface Subcommand {
    * sent to a running server, which resolves them from its own directory.
    */
   readonly paths?: boolean;
+  /**
+   * How the audit trail records it: a change (the default) as an administration
+   * event; 'none' for what only looks; 'self' for what records its own events
+   * (import and export, per batch, as the partner they act for).
+   */
+  readonly audit?: 'none' | 'self';
   run(services: Services, args: ParsedArgs, out: Output): Promise<void>;
+}
+
+/** An invocation, parsed: `name` is how the audit trail and the log call it (`partner add`). */
+export interface ParsedCommand {
+  readonly name: string;
+  readonly command: Subcommand;
+  readonly args: ParsedArgs;
+}
+
+/** Who runs a command, and what it may need from the configuration. */
+export interface CommandContext {
+  /** `cli:<user>`: named in the audit trail. */
+  readonly operator: string;
+  jwt(): Promise<JwtConfig | undefined>;
 }
 
 export interface ParsedArgs {

@@ -7,6 +7,7 @@ import type { CollectionInput } from '../admin/collections.js';
 import { nameOf } from '../stix/tlp.js';
 import type { CollectionRecord, GroupRecord } from '../store/collection-admin.js';
 import { CommandFailed, JSON_OPTION, type Output, type ParsedArgs, type Subcommand } from './admin-command.js';
+import { collectionJson, groupJson } from '../admin/views.js';
 
 const SETTINGS = {
   title: { type: 'string' },
@@ -29,12 +30,6 @@ function inputOf(args: ParsedArgs): CollectionInput {
 
 const rights = (g: { read: boolean; write: boolean }) => [g.read && 'read', g.write && 'write'].filter(Boolean).join(' and ');
 
-const collectionJson = (c: CollectionRecord) => ({
-  api_root: c.apiRoot, id: c.id, alias: c.alias, title: c.title, description: c.description, default_tlp: nameOf(c.defaultTlp),
-  max_tlp: nameOf(c.maxTlp), validation: c.validation, granular: c.granular,
-  managed_by: c.managedBy === 'config' ? 'configuration file' : 'command line',
-  grants: c.grants.map((g) => ({ to: g.to, read: g.read, write: g.write, managed_by: g.managedBy === 'config' ? 'configuration file' : 'command line' })),
-});
 
 function describe(c: CollectionRecord): string {
   const name = c.alias === null ? c.id : `${c.alias} (${c.id})`;
@@ -43,13 +38,13 @@ function describe(c: CollectionRecord): string {
 
 function printCollection(out: Output, c: CollectionRecord): void {
   out.log(describe(c));
-  out.log(`managed by: ${c.managedBy === 'config' ? 'the configuration file' : 'the command line'}`);
+  out.log(`managed by: ${c.managedBy === 'config' ? 'the configuration file' : 'administration (the command line and the admin API)'}`);
   for (const g of c.grants) out.log(`grant ${g.to}: ${rights(g)}${g.managedBy === 'config' ? ' [configuration file]' : ''}`);
   if (c.grants.length === 0) out.log('no grants: nobody sees it yet (taxii-exchange grant PARTNER|@GROUP COLLECTION --read --write)');
 }
 
 const printGroup = (out: Output, json: boolean, g: GroupRecord) =>
-  out.log(json ? JSON.stringify({ id: g.id, members: g.members }) : `group ${g.id}: ${g.members.length === 0 ? 'no members' : g.members.join(', ')}`);
+  out.log(json ? JSON.stringify(groupJson(g)) : `group ${g.id}: ${g.members.length === 0 ? 'no members' : g.members.join(', ')}`);
 
 export const COLLECTION: Record<string, Subcommand> = {
   add: {
@@ -64,6 +59,7 @@ export const COLLECTION: Record<string, Subcommand> = {
     },
   },
   list: {
+    audit: 'none',
     usage: 'collection list [API-ROOT] [--json]',
     summary: 'every collection, with its settings and who manages it',
     options: { ...JSON_OPTION },
@@ -76,6 +72,7 @@ export const COLLECTION: Record<string, Subcommand> = {
     },
   },
   show: {
+    audit: 'none',
     usage: 'collection show API-ROOT/ALIAS-OR-ID [--json]',
     summary: 'a collection with its settings and grants',
     options: { ...JSON_OPTION },

@@ -11,6 +11,7 @@
  * Importable, so tests run them in-process; the entry point only sets the exit code.
  */
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { hashApiKey } from '../config/api-keys.js';
 import { ConfigError } from '../config/load-config.js';
 import { migrate } from '../store/migrate.js';
@@ -41,6 +42,8 @@ const USAGE = `usage: taxii-exchange <command>
                                 store STIX files' objects as PARTNER would by POST (progress bar on a terminal)
   export --collection ROOT/COLLECTION --as PARTNER [--since T] [--type T]... [--output FILE]
                                 a STIX bundle of what PARTNER may read
+  audit [--object ID] [--partner P] [--collection ROOT/COLLECTION] [--since T] [--json]
+                                who received an object; what a partner pulled or pushed (audit --help)
 environment: TAXII_CONFIG (configuration file), DATABASE_URL (PostgreSQL; else PGlite in TAXII_DATA_DIR, default ./data)`;
 
 function validateCommand(args: readonly string[], out: Output): number {
@@ -74,6 +77,15 @@ function validateCommand(args: readonly string[], out: Output): number {
   return failed === 0 ? 0 : 1;
 }
 
+/** Who runs the command line, as the audit trail names them. */
+export function operatorName(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
 /** How long a command waits for a server that holds the data directory but is still starting. */
 const STARTING_WAIT_MS = 30_000;
 const STARTING_POLL_MS = 250;
@@ -82,7 +94,7 @@ const STARTING_POLL_MS = 250;
 async function relay(dataDir: string, pid: number, argv: readonly string[], out: Output): Promise<number> {
   for (let waited = 0; ; waited += STARTING_POLL_MS) {
     try {
-      return await askServer(dataDir, argv, out);
+      return await askServer(dataDir, argv, operatorName(), out);
     } catch (err) {
       // A server that is still starting holds the directory before it listens on the socket.
       const starting = ['ENOENT', 'ECONNREFUSED'].includes((err as NodeJS.ErrnoException).code ?? '') && waited < STARTING_WAIT_MS;
@@ -146,11 +158,12 @@ async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
     case 'grant':
     case 'revoke':
     case 'import':
-    case 'export': {
+    case 'export':
+    case 'audit': {
       const parsed = parseAdminCommand(command, args, out);
       if (parsed === undefined) return 0;
       // A running server holds the embedded database: the command runs inside it.
-      const relayed = absoluteArgv(command, parsed.command, parsed.args, process.cwd());
+      const relayed = absoluteArgv(parsed, process.cwd());
       const holder = environment.databaseUrl === undefined ? dataDirHolder(environment.dataDir) : undefined;
       if (holder !== undefined) return relay(environment.dataDir, holder.pid, relayed, out);
       let db;
@@ -162,7 +175,7 @@ async function dispatch(argv: readonly string[], env: NodeJS.ProcessEnv, out: Ou
       }
       try {
         await migrate(db);
-        await runAdminCommand(db, parsed.command, parsed.args, out, async () => (await readConfig(environment, env)).auth.jwt);
+        await runAdminCommand(db, parsed, out, { operator: operatorName(), jwt: async () => (await readConfig(environment, env)).auth.jwt });
       } finally {
         await db.close();
       }

@@ -37,12 +37,12 @@ export function controlSocketPath(dataDir: string): string {
 }
 
 /** Runs one command against `db`, its output sent to `out`; returns the exit code. */
-async function runFor(db: Db, argv: readonly string[], out: Output, jwt: JwtConfig | undefined): Promise<number> {
+async function runFor(db: Db, argv: readonly string[], operator: string, out: Output, jwt: JwtConfig | undefined): Promise<number> {
   try {
     const [group, ...args] = argv;
     if (group === undefined || !CONTROL_GROUPS.includes(group)) throw new CommandFailed(`the server runs only ${CONTROL_GROUPS.join(', ')} commands`, 2);
     const parsed = parseAdminCommand(group, args, out);
-    if (parsed !== undefined) await runAdminCommand(db, parsed.command, parsed.args, out, async () => jwt);
+    if (parsed !== undefined) await runAdminCommand(db, parsed, out, { operator, jwt: async () => jwt });
     return 0;
   } catch (failure) {
     if (!(failure instanceof CommandFailed)) throw failure;
@@ -100,14 +100,15 @@ export function serveControl(dataDir: string, db: Db, events: ControlEvents, jwt
       if (!request.includes('\n')) return;
       socket.pause();
       let argv: unknown;
+      let operator: unknown;
       try {
-        argv = (JSON.parse(request.slice(0, request.indexOf('\n'))) as { argv?: unknown }).argv;
+        ({ argv, operator } = JSON.parse(request.slice(0, request.indexOf('\n'))) as { argv?: unknown; operator?: unknown });
       } catch {
         argv = undefined;
       }
       const out = socketOutput(socket);
-      const valid = Array.isArray(argv) && argv.every((a) => typeof a === 'string');
-      const run = valid ? runFor(db, argv as string[], out, jwt) : Promise.resolve(refuseRequest(out));
+      const valid = Array.isArray(argv) && argv.every((a) => typeof a === 'string') && typeof operator === 'string';
+      const run = valid ? runFor(db, argv as string[], operator as string, out, jwt) : Promise.resolve(refuseRequest(out));
       run.then(
         (status) => {
           events.answered(valid ? commandName(argv as string[]) : '(not a command)', status);
@@ -136,12 +137,12 @@ function commandName(argv: readonly string[]): string {
 }
 
 function refuseRequest(out: Output): number {
-  out.error('taxii-exchange: the control channel takes {"argv": [...]}');
+  out.error('taxii-exchange: the control channel takes {"argv": [...], "operator": "cli:<user>"}');
   return 2;
 }
 
 /** Runs a command in the server holding `dataDir`, its output passed to `out`; resolves with the exit code. */
-export function askServer(dataDir: string, argv: readonly string[], out: Output, timeoutMs = 60_000): Promise<number> {
+export function askServer(dataDir: string, argv: readonly string[], operator: string, out: Output, timeoutMs = 60_000): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(controlSocketPath(dataDir));
     let buffered = '';
@@ -149,7 +150,7 @@ export function askServer(dataDir: string, argv: readonly string[], out: Output,
     let delivering = Promise.resolve();
     socket.setEncoding('utf8');
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`the server did not answer within ${timeoutMs / 1000} s`)));
-    socket.on('connect', () => socket.write(`${JSON.stringify({ argv })}\n`));
+    socket.on('connect', () => socket.write(`${JSON.stringify({ argv, operator })}\n`));
     const deliver = (message: ServerMessage) => {
       if ('log' in message) out.log(message.log);
       else if ('error' in message) out.error(message.error);

@@ -4,6 +4,7 @@
  * call the admin service (src/admin/partners.ts) through admin-cli.ts.
  */
 import type { IssuedKey, PartnerInput } from '../admin/partners.js';
+import { keyJson, partnerDetailJson, partnerJson } from '../admin/views.js';
 import { nameOf } from '../stix/tlp.js';
 import type { PartnerDetail, PartnerSummary } from '../store/partner-admin.js';
 import { CommandFailed, JSON_OPTION, type Output, type ParsedArgs, type Subcommand } from './admin-command.js';
@@ -25,10 +26,6 @@ function inputOf(args: ParsedArgs): PartnerInput {
   };
 }
 
-const summaryJson = (p: PartnerSummary) => ({
-  id: p.id, name: p.name, status: p.status, clearance: nameOf(p.clearance), communities: p.communities,
-  identity: p.identity, managed_by: p.managedBy === 'config' ? 'configuration file' : 'command line',
-});
 
 function describe(p: PartnerSummary): string {
   const communities = p.communities.length === 0 ? 'no communities' : `communities ${p.communities.join(', ')}`;
@@ -49,7 +46,7 @@ export const PARTNER: Record<string, Subcommand> = {
     async run({ partners: admin }, args, out) {
       const { partner, key } = await admin.add(args.positionals[0] as string, inputOf(args));
       if (args.values['json'] === true) {
-        out.log(JSON.stringify({ partner: summaryJson(partner), key: { id: key.id, secret: key.secret } }));
+        out.log(JSON.stringify({ partner: partnerJson(partner), key: keyJson(key) }));
         return;
       }
       out.log(`partner added: ${describe(partner)}`);
@@ -57,6 +54,7 @@ export const PARTNER: Record<string, Subcommand> = {
     },
   },
   list: {
+    audit: 'none',
     usage: 'partner list [--json]',
     summary: 'every partner, with who manages it',
     options: { ...JSON_OPTION },
@@ -64,7 +62,7 @@ export const PARTNER: Record<string, Subcommand> = {
     async run({ partners: admin }, args, out) {
       const partners = await admin.list();
       if (args.values['json'] === true) {
-        out.log(JSON.stringify(partners.map(summaryJson)));
+        out.log(JSON.stringify(partners.map(partnerJson)));
         return;
       }
       for (const p of partners) out.log(`${describe(p)}${p.managedBy === 'config' ? ' [configuration file]' : ''}`);
@@ -72,25 +70,25 @@ export const PARTNER: Record<string, Subcommand> = {
     },
   },
   show: {
+    audit: 'none',
     usage: 'partner show ID [--json]',
     summary: 'a partner with its keys, groups and grants',
     options: { ...JSON_OPTION },
     positionals: ['ID'],
     async run({ partners: admin }, args, out) {
       const p: PartnerDetail = await admin.show(args.positionals[0] as string);
-      const keys = p.keys.map((k) => ({ id: k.id, created: new Date(k.createdAt).toISOString(), revoked: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString() }));
-      const grants = p.grants.map((g) => ({ api_root: g.apiRoot, collection: g.collection, via_group: g.group, read: g.read, write: g.write }));
+      const detail = partnerDetailJson(p);
       if (args.values['json'] === true) {
-        out.log(JSON.stringify({ ...summaryJson(p), keys, keys_in_configuration_file: p.fileKeys, groups: p.groups, grants }));
+        out.log(JSON.stringify(detail));
         return;
       }
       out.log(describe(p));
-      out.log(`managed by: ${p.managedBy === 'config' ? 'the configuration file' : 'the command line'}`);
+      out.log(`managed by: ${p.managedBy === 'config' ? 'the configuration file' : 'administration (the command line and the admin API)'}`);
       if (p.identity !== null) out.log(`identity: ${p.identity}`);
       out.log(`groups: ${p.groups.length === 0 ? 'none' : p.groups.join(', ')}`);
-      for (const k of keys) out.log(`key ${k.id}: created ${k.created}${k.revoked === null ? '' : `, revoked ${k.revoked}`}`);
+      for (const k of detail.keys) out.log(`key ${k.id}: created ${k.created}${k.revoked === null ? '' : `, revoked ${k.revoked}`}`);
       if (p.fileKeys > 0) out.log(`keys in the configuration file: ${p.fileKeys}`);
-      for (const g of grants) {
+      for (const g of detail.grants) {
         out.log(`grant /${g.api_root}/ ${g.collection}: ${[g.read && 'read', g.write && 'write'].filter(Boolean).join(' and ')}${g.via_group === null ? '' : ` (group ${g.via_group})`}`);
       }
     },
@@ -135,7 +133,7 @@ export const KEY: Record<string, Subcommand> = {
     async run({ partners: admin }, args, out) {
       const partnerId = args.positionals[0] as string;
       const key = await admin.addKey(partnerId);
-      if (args.values['json'] === true) out.log(JSON.stringify({ partner: partnerId, key: { id: key.id, secret: key.secret } }));
+      if (args.values['json'] === true) out.log(JSON.stringify({ partner: partnerId, key: keyJson(key) }));
       else printKey(out, partnerId, key);
     },
   },

@@ -59,6 +59,7 @@ export const IMPORT: Subcommand = {
   positionals: ['FILE'],
   variadic: true,
   paths: true,
+  audit: 'self',
   async run({ transfers }, args, out) {
     const collection = requiredOption(args.values['collection'], '--collection ROOT/COLLECTION');
     const partner = requiredOption(args.values['as'], '--as PARTNER');
@@ -96,6 +97,7 @@ export const EXPORT: Subcommand = {
   },
   positionals: [],
   paths: true,
+  audit: 'self',
   async run({ transfers }, args, out) {
     const collection = requiredOption(args.values['collection'], '--collection ROOT/COLLECTION');
     const partner = requiredOption(args.values['as'], '--as PARTNER');

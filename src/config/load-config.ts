@@ -9,7 +9,7 @@ import { hashApiKey } from './api-keys.js';
 import { schemaPath } from '../paths.js';
 import { levelOf, type TlpName } from '../stix/tlp.js';
 import { rateLimitOverrides, serverLimits, serverRateLimits, type RawLimits, type RawRateLimits } from './limits.js';
-import type { Config, PartnerConfig } from './types.js';
+import type { AdminUser, Config, PartnerConfig } from './types.js';
 
 export class ConfigError extends Error {
   constructor(file: string, field: string, problem: string) {
@@ -33,6 +33,7 @@ interface RawConfig {
     page_size?: { default?: number; max?: number };
     max_match_values?: number;
     status_retention_hours?: number;
+    audit?: { enabled?: boolean; retention_days?: number };
     cursor_ttl_seconds?: number;
     credential_cache_seconds?: number;
     limits?: RawLimits;
@@ -42,6 +43,7 @@ interface RawConfig {
     basic?: boolean;
     jwt?: { algorithm: string; key: RawSecretRef; issuer?: string; audience?: string };
   };
+  admin_api?: { users: { id: string; api_keys: RawSecretRef[] }[] };
   api_roots: {
     id: string;
     title: string;
@@ -169,18 +171,23 @@ function checkReferences(file: string, raw: RawConfig): void {
   }
 }
 
+/** Keys as scrypt hashes: given as hashes, or read (env, file) and hashed now. */
+async function keyHashes(file: string, field: string, refs: readonly RawSecretRef[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const hashes: string[] = [];
+  for (const [k, ref] of refs.entries()) {
+    if (ref.hash !== undefined) hashes.push(ref.hash);
+    else hashes.push(await hashApiKey(readSecret(file, `${field}.${k}`, ref, env)));
+  }
+  return hashes;
+}
+
 async function resolvePartner(
   file: string,
   raw: RawConfig['partners'][number],
   index: number,
   env: NodeJS.ProcessEnv,
 ): Promise<PartnerConfig> {
-  const hashes: string[] = [];
-  for (const [k, ref] of (raw.api_keys ?? []).entries()) {
-    const field = `partners.${index}.api_keys.${k}`;
-    if (ref.hash !== undefined) hashes.push(ref.hash);
-    else hashes.push(await hashApiKey(readSecret(file, field, ref, env)));
-  }
+  const hashes = await keyHashes(file, `partners.${index}.api_keys`, raw.api_keys ?? [], env);
   return {
     id: raw.id,
     name: raw.name,
@@ -221,7 +228,14 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
   const partners: PartnerConfig[] = [];
   for (const [i, p] of cfg.partners.entries()) partners.push(await resolvePartner(file, p, i, env));
 
+  const adminUsers: AdminUser[] = [];
+  for (const [i, u] of (cfg.admin_api?.users ?? []).entries()) {
+    if (adminUsers.some((a) => a.id === u.id)) throw new ConfigError(file, `admin_api.users.${i}.id`, `admin user ${u.id} appears twice`);
+    adminUsers.push({ id: u.id, apiKeyHashes: await keyHashes(file, `admin_api.users.${i}.api_keys`, u.api_keys, env) });
+  }
+
   const config: Config = {
+    ...(adminUsers.length > 0 && { adminApi: { users: adminUsers } }),
     server: {
       title: cfg.server.title,
       ...(cfg.server.description !== undefined && { description: cfg.server.description }),
@@ -231,6 +245,7 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
       maxPageSize: cfg.server.page_size?.max ?? 1000,
       maxMatchValues: cfg.server.max_match_values ?? 1000,
       statusRetentionHours: cfg.server.status_retention_hours ?? 48,
+      audit: { enabled: cfg.server.audit?.enabled ?? true, retentionDays: cfg.server.audit?.retention_days ?? 400 },
       cursorTtlSeconds: cfg.server.cursor_ttl_seconds ?? 24 * 3600,
       credentialCacheSeconds: cfg.server.credential_cache_seconds ?? 60,
       limits: serverLimits(cfg.server.limits),

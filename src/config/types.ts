@@ -111,6 +111,11 @@ export interface ServerSettings {
   readonly maxPageSize: number;
   readonly maxMatchValues: number;
   readonly statusRetentionHours: number;
+  /**
+   * The audit trail (issue 12): on unless turned off (for measuring its cost), and
+   * how long it keeps what it recorded.
+   */
+  readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
   readonly cursorTtlSeconds: number;
   readonly credentialCacheSeconds: number;
   readonly limits: ServerLimits;
@@ -118,9 +123,18 @@ export interface ServerSettings {
   readonly rateLimits: RateLimits;
 }
 
+/** A user of the admin API: not a partner, and never accepted as one. */
+export interface AdminUser {
+  readonly id: string;
+  /** scrypt hashes, as partners' keys. */
+  readonly apiKeyHashes: readonly string[];
+}
+
 export interface Config {
   readonly server: ServerSettings;
   readonly auth: { readonly basic: boolean; readonly jwt?: JwtConfig };
+  /** The admin API; absent, it is off. */
+  readonly adminApi?: { readonly users: readonly AdminUser[] };
   readonly apiRoots: readonly ApiRootConfig[];
   readonly groups: readonly GroupConfig[];
   readonly partners: readonly PartnerConfig[];

@@ -6,9 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import { taxiiError } from '../errors.js';
 import { acceptsTaxii21, TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
+import { isAdminRoute } from './admin-route.js';
 
 export function registerNegotiation(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
+    if (isAdminRoute(request)) return;
     const manifest = /\/manifest\/?(\?|$)/.test(request.url);
     if (!acceptsTaxii21(request.headers.accept, manifest)) {
       throw taxiiError(
@@ -17,7 +19,11 @@ export function registerNegotiation(app: FastifyInstance): void {
       );
     }
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (isAdminRoute(request)) {
+      reply.header('content-type', 'application/json; charset=utf-8');
+      return payload;
+    }
     reply.header('content-type', TAXII_MEDIA_TYPE);
     return payload;
   });

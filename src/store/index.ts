@@ -1,4 +1,5 @@
 /** The storage facade handed to the HTTP layer. */
+import { createAuditStore, type AuditStore } from './audit-store.js';
 import type { Db } from './db.js';
 import { createDirectory, type Directory } from './directory.js';
 import { createObjectStore, type ObjectStore } from './object-store.js';
@@ -10,6 +11,7 @@ export interface Store {
   readonly directory: Directory;
   readonly objects: ObjectStore;
   readonly statuses: StatusStore;
+  readonly audit: AuditStore;
   /** Request counts shared between processes (PostgreSQL only: PGlite lives in one process). */
   readonly rateWindows: RateWindows | undefined;
 }
@@ -20,6 +22,7 @@ export function createStore(db: Db): Store {
     directory: createDirectory(db),
     objects: createObjectStore(db),
     statuses: createStatusStore(db),
+    audit: createAuditStore(db),
     rateWindows: db.kind === 'postgres' ? createRateWindows(db) : undefined,
   };
 }

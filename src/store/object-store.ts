@@ -13,6 +13,7 @@ import { listManifest, listObjects, listObjectsJoined } from './objects/pages.js
 import { removeVersions } from './objects/remove.js';
 import type { IncomingObject, JoinedPage, ManifestRow, ObjectRow, Page, VersionRow, WriteOutcome } from './objects/types.js';
 import { createPlannerStatistics } from './planner-statistics.js';
+import type { AuditEvent } from './audit-store.js';
 
 export type { IncomingObject, JoinedPage, ManifestRow, ObjectRow, Page, VersionRow, WriteOutcome } from './objects/types.js';
 export { PAGE_BYTES } from './objects/pages.js';
@@ -23,7 +24,14 @@ export interface ObjectStore {
    * Stores new versions in one transaction; returns one outcome per input, in order. What the
    * submitter may not see (`scope`) is, for this write, not there: a re-post never reveals it.
    */
-  add(collectionId: string, submittedBy: string, objects: readonly IncomingObject[], scope?: ReadScope | null): Promise<WriteOutcome[]>;
+  add(
+    collectionId: string,
+    submittedBy: string,
+    objects: readonly IncomingObject[],
+    scope?: ReadScope | null,
+    /** The audit event of this push, recorded in the same transaction (or neither happens). */
+    audit?: (outcomes: readonly WriteOutcome[]) => AuditEvent,
+  ): Promise<WriteOutcome[]>;
   listObjects(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<ObjectRow>>;
   /** The same page as listObjects, joined; undefined when a row must be rewritten for this reader (redaction). */
   listObjectsJoined(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<JoinedPage | undefined>;
@@ -37,14 +45,15 @@ export interface ObjectStore {
   /** True when the collection holds a version of the object the reader may see. */
   exists(collectionId: string, objectId: string, scope: ReadScope | null): Promise<boolean>;
   /** Deletes the selected versions the reader may see (a delete scope takes every copy); returns how many. */
-  remove(collectionId: string, objectId: string, filter: ObjectFilter, scope: ReadScope | null): Promise<number>;
+  /** `audit`: the event naming the versions deleted, recorded in the same transaction. */
+  remove(collectionId: string, objectId: string, filter: ObjectFilter, scope: ReadScope | null, audit?: (versions: readonly string[]) => AuditEvent): Promise<number>;
 }
 
 export function createObjectStore(db: Db): ObjectStore {
   const statistics = createPlannerStatistics(db);
   return {
-    async add(collectionId, submittedBy, objects, scope = null) {
-      const outcomes = await addVersions(db, collectionId, submittedBy, objects, scope);
+    async add(collectionId, submittedBy, objects, scope = null, audit) {
+      const outcomes = await addVersions(db, collectionId, submittedBy, objects, scope, audit);
       await statistics.rowsAdded(outcomes.filter((o) => o.kind === 'added').length);
       return outcomes;
     },
@@ -54,6 +63,6 @@ export function createObjectStore(db: Db): ObjectStore {
     listVersions: (collectionId, objectId, query, scope) => listVersions(db, collectionId, objectId, query, scope),
     recipientMarkings: (collectionId, ids, scope) => recipientMarkings(db, collectionId, ids, scope),
     exists: (collectionId, objectId, scope) => exists(db, collectionId, objectId, scope),
-    remove: (collectionId, objectId, filter, scope) => removeVersions(db, collectionId, objectId, filter, scope),
+    remove: (collectionId, objectId, filter, scope, audit) => removeVersions(db, collectionId, objectId, filter, scope, audit),
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { StatusDetail, StatusRecord } from '../taxii/status.js';
 import { toNumber, type Db } from './db.js';
+import { NOW_MICROS } from './sql-time.js';
 
 export interface NewStatus {
   readonly id: string;
@@ -30,7 +31,6 @@ export interface StatusStore {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NOW_MICROS = '(extract(epoch FROM clock_timestamp()) * 1000000)::bigint';
 
 function jsonList(list: readonly StatusDetail[]): string | null {
   return list.length === 0 ? null : JSON.stringify(list);

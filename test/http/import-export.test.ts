@@ -36,7 +36,7 @@ async function cli(...argv: string[]) {
   let status = 0;
   try {
     const parsed = parseAdminCommand(group as string, args, output);
-    if (parsed !== undefined) await runAdminCommand(app.testDb.db, parsed.command, parsed.args, output, async () => undefined);
+    if (parsed !== undefined) await runAdminCommand(app.testDb.db, parsed, output, { operator: 'cli:test', jwt: async () => undefined });
   } catch (err) {
     if (!(err instanceof CommandFailed)) throw err;
     status = err.exitCode;

@@ -42,7 +42,7 @@ t.test('onboarding, listing, rotating, suspending', async (t) => {
   const added = await cli('partner', 'add', 'cert-de', '--name', 'CERT-DE', '--clearance', 'green', '--community', 'eu', '--community', 'nato', '--json');
   t.equal(added.status, 0, added.err);
   const created = JSON.parse(added.out) as { partner: Record<string, unknown>; key: { id: string; secret: string } };
-  t.match(created.partner, { id: 'cert-de', clearance: 'green', communities: ['eu', 'nato'], managed_by: 'command line', status: 'active' });
+  t.match(created.partner, { id: 'cert-de', clearance: 'green', communities: ['eu', 'nato'], managed_by: 'administration', status: 'active' });
   t.match(created.key.id, /^k[0-9a-f]{10}$/);
 
   const human = await cli('partner', 'add', 'cert-pl', '--name', 'CERT Polska');

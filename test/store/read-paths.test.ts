@@ -80,6 +80,8 @@ t.test('a joined page equals the row page, for every reader, filter and page siz
           }
           const expected = {
             joined: rows.items.map((r) => r.raw).join(','),
+            objectIds: rows.items.map((r) => r.objectId),
+            versions: rows.items.map((r) => r.version),
             count: rows.items.length,
             first: rows.items[0]?.dateAdded,
             last: rows.items[rows.items.length - 1]?.dateAdded,

@@ -15,6 +15,7 @@ import { createIngestBudget } from '../ingest-budget.js';
 import { refuseCodedBody } from '../compression.js';
 import { CONTENT_LENGTH_CEILING, declaredLength, limitedBody } from '../content-length.js';
 import { formatMicros } from '../../stix/timestamps.js';
+import { deleteEvent, pushContext, recordPull, unrecorded } from '../audit-trail.js';
 
 interface CollectionParams {
   root: string;
@@ -67,9 +68,10 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
    */
   const objectsPage = async (collectionId: string, query: PageQuery, scope: ReadScope) => {
     const joined = await deps.store.objects.listObjectsJoined(collectionId, query, scope);
-    if (joined !== undefined) return { bounds: joined as PageBounds, joined: joined.joined };
+    if (joined !== undefined) return { bounds: joined as PageBounds, joined: joined.joined, disclosed: joined };
     const page = await deps.store.objects.listObjects(collectionId, query, scope);
-    return { bounds: boundsOf(page), joined: served(page.items, scope) };
+    const disclosed = { objectIds: page.items.map((r) => r.objectId), versions: page.items.map((r) => r.version) };
+    return { bounds: boundsOf(page), joined: served(page.items, scope), disclosed };
   };
 
   const notFound = (objectId: string, collectionId: string) =>
@@ -78,12 +80,14 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
     const { collection, query, finish, scope } = await pagedRead(request, reply, 'objects', PARAMS.objects);
     const page = await objectsPage(collection.id, query, scope);
+    await recordPull(deps, request, collection, 'objects', page.disclosed);
     return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/manifest/', async (request, reply) => {
     const { collection, query, finish, scope } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
     const page = await deps.store.objects.listManifest(collection.id, query, scope);
+    await recordPull(deps, request, collection, 'manifest', { objectIds: page.items.map((r) => r.id), versions: page.items.map((r) => r.version) });
     const paging = finish(boundsOf(page));
     if (page.items.length === 0) return paging;
     return {
@@ -103,6 +107,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const page = await objectsPage(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } }, scope);
     // TR25: an unknown (or wholly invisible) object is 404; a known one whose versions are all filtered out is {}.
     if (page.joined === '' && !(await deps.store.objects.exists(collection.id, objectId, scope))) throw notFound(objectId, collection.id);
+    await recordPull(deps, request, collection, 'object', page.disclosed);
     return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 
@@ -111,6 +116,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const objectId = request.params.object;
     const page = await deps.store.objects.listVersions(collection.id, objectId, query, scope);
     if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, scope))) throw notFound(objectId, collection.id);
+    await recordPull(deps, request, collection, 'versions', { objectIds: page.items.map(() => objectId), versions: page.items.map((v) => v.version) });
     const paging = finish(boundsOf(page));
     return page.items.length === 0 ? paging : { ...paging, versions: page.items.map((v) => v.version) };
   });
@@ -125,8 +131,10 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     // TR26: without match[version] every version is deleted.
     const versionGiven = (request.query as RawQuery)['match[version]'] !== undefined;
     const filter = versionGiven ? parsed.filter : { ...parsed.filter, versions: { all: true as const } };
+    const audit = deleteEvent(deps, request, collection, request.params.object);
     const deleted = await deps.writes.track(() =>
-      deps.store.objects.remove(collection.id, request.params.object, filter, readScope(principalOf(request), collection, 'delete')));
+      deps.store.objects.remove(collection.id, request.params.object, filter, readScope(principalOf(request), collection, 'delete'), audit))
+      .catch((err: unknown) => unrecorded(request, err));
     if (deleted === 0) {
       throw taxiiError('NOT_FOUND', `No object ${request.params.object} (or no version matching the filters) in collection ${collection.id}.`);
     }
@@ -179,7 +187,8 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
           scope: readScope(principalOf(request), target, 'post'),
           requestTimestamp: Date.now() * 1000,
           envelope: parseEnvelope(body),
-        }));
+          audit: pushContext(deps, request, target),
+        })).catch((err: unknown) => unrecorded(request, err));
       } finally {
         release();
       }

@@ -12,10 +12,12 @@ import { toNumber, type Db, type Queryable } from '../db.js';
 import { SqlStatement } from './read-filter.js';
 import { decideWrites, type ExistingVersion, type WriteDecision } from './write-decision.js';
 import type { IncomingObject, WriteOutcome } from './types.js';
+import { NOW_MICROS } from '../sql-time.js';
+import { insertAuditEvent, type AuditEvent } from '../audit-store.js';
 
 const LOCK_COLLECTION = {
   name: 'lock_collection_for_write',
-  text: `SELECT last_date_added AS last, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint AS now
+  text: `SELECT last_date_added AS last, ${NOW_MICROS} AS now
      FROM collections WHERE id = $1::uuid FOR UPDATE`,
 };
 
@@ -123,7 +125,14 @@ async function store(tx: Queryable, collectionId: string, submittedBy: string, d
  * Stores new versions in one transaction; returns one outcome per input, in order. What the
  * submitter may not see (`scope`) is, for this write, not there: a re-post never reveals it.
  */
-export async function addVersions(db: Db, collectionId: string, submittedBy: string, objects: readonly IncomingObject[], scope: ReadScope | null): Promise<WriteOutcome[]> {
+export async function addVersions(
+  db: Db,
+  collectionId: string,
+  submittedBy: string,
+  objects: readonly IncomingObject[],
+  scope: ReadScope | null,
+  audit?: (outcomes: readonly WriteOutcome[]) => AuditEvent,
+): Promise<WriteOutcome[]> {
   if (objects.length === 0) return [];
   return db.transaction(async (tx) => {
     const locked = await tx.query<{ last: unknown; now: unknown }>(LOCK_COLLECTION.text, [collectionId], { name: LOCK_COLLECTION.name });
@@ -132,6 +141,8 @@ export async function addVersions(db: Db, collectionId: string, submittedBy: str
     const next = Math.max(toNumber(head.now), toNumber(head.last) + 1);
     const decision = decideWrites(await existingVersions(tx, collectionId, objects, scope), objects, next);
     if (decision.inserts.length > 0) await store(tx, collectionId, submittedBy, decision);
+    // In the same transaction: a push the audit trail cannot record is not stored.
+    if (audit !== undefined) await insertAuditEvent(tx, audit(decision.outcomes));
     return [...decision.outcomes];
   });
 }

@@ -23,8 +23,8 @@ export function page<T>(rows: T[], limit: number): Page<T> {
 
 export async function listObjects(db: Queryable, collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<ObjectRow>> {
   const w = whereFor(collectionId, query.filter, lowerBound(query), scope);
-  const rows = await db.query<{ date_added: unknown; raw: string; granular_level: number | null; submitted_by: string }>(
-    `SELECT v.date_added, v.raw, v.granular_level, v.submitted_by FROM object_versions v WHERE ${w}
+  const rows = await db.query<{ object_id: string; version: string; date_added: unknown; raw: string; granular_level: number | null; submitted_by: string }>(
+    `SELECT v.object_id, v.version, v.date_added, v.raw, v.granular_level, v.submitted_by FROM object_versions v WHERE ${w}
      ORDER BY v.date_added LIMIT ${w.param(query.limit + 1)}::int`,
     w.params,
     planning('objects_page_rows', query),
@@ -35,6 +35,8 @@ export async function listObjects(db: Queryable, collectionId: string, query: Pa
   const served = fitting < 0 ? page(rows, query.limit) : { items: rows.slice(0, Math.min(fitting, query.limit)), more: true };
   return {
     items: served.items.map((r) => ({
+      objectId: r.object_id,
+      version: r.version,
       dateAdded: toNumber(r.date_added),
       raw: r.raw,
       granularLevel: r.granular_level === null ? null : (Number(r.granular_level) as TlpLevel),
@@ -55,13 +57,18 @@ export async function listObjectsJoined(db: Queryable, collectionId: string, que
   const limit = query.limit;
   // limit + 1 rows tell whether there are more; the first `limit` are served, as long as
   // they fit in PAGE_BYTES (the first always does).
-  const rows = await db.query<{ fetched: unknown; served: unknown; first: unknown; last: unknown; joined: string | null; rewrite: boolean | null }>(
+  const rows = await db.query<{
+    fetched: unknown; served: unknown; first: unknown; last: unknown; joined: string | null; rewrite: boolean | null;
+    ids: string | null; versions: string | null;
+  }>(
     `SELECT count(*) AS fetched, count(*) FILTER (WHERE served) AS served, min(date_added) AS first,
        max(date_added) FILTER (WHERE served) AS last,
-       string_agg(raw, ',' ORDER BY n) FILTER (WHERE served) AS joined, bool_or(rewrite) AS rewrite
-     FROM (SELECT date_added, raw, rewrite, n, n <= ${w.param(limit)}::int AND (n = 1 OR bytes <= ${PAGE_BYTES}) AS served
+       string_agg(raw, ',' ORDER BY n) FILTER (WHERE served) AS joined, bool_or(rewrite) AS rewrite,
+       string_agg(object_id, ' ' ORDER BY n) FILTER (WHERE served) AS ids,
+       string_agg(version, ' ' ORDER BY n) FILTER (WHERE served) AS versions
+     FROM (SELECT object_id, version, date_added, raw, rewrite, n, n <= ${w.param(limit)}::int AND (n = 1 OR bytes <= ${PAGE_BYTES}) AS served
            FROM (SELECT p.*, row_number() OVER w AS n, sum(octet_length(p.raw)) OVER w AS bytes
-                 FROM (SELECT v.date_added, v.raw, ${redaction} AS rewrite FROM object_versions v WHERE ${w}
+                 FROM (SELECT v.object_id, v.version, v.date_added, v.raw, ${redaction} AS rewrite FROM object_versions v WHERE ${w}
                        ORDER BY v.date_added LIMIT ${w.param(limit + 1)}::int) p
                  WINDOW w AS (ORDER BY p.date_added ROWS UNBOUNDED PRECEDING)) numbered) marked`,
     w.params,
@@ -71,8 +78,11 @@ export async function listObjectsJoined(db: Queryable, collectionId: string, que
   if (row === undefined) throw new Error('an aggregate query returned no row');
   if (row.rewrite === true) return undefined;
   const served = toNumber(row.served);
+  // Identifiers and STIX timestamps hold no spaces.
   return {
     joined: row.joined ?? '',
+    objectIds: row.ids === null ? [] : row.ids.split(' '),
+    versions: row.versions === null ? [] : row.versions.split(' '),
     count: served,
     first: row.first === null ? undefined : toNumber(row.first),
     last: row.last === null ? undefined : toNumber(row.last),

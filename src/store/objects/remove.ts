@@ -3,6 +3,7 @@ import type { ReadScope } from '../../policy/read-scope.js';
 import type { ObjectFilter } from '../../taxii/query.js';
 import type { Db, Queryable } from '../db.js';
 import { whereFor } from './read-filter.js';
+import { insertAuditEvent, type AuditEvent } from '../audit-store.js';
 
 const LOCK_COLLECTION = { name: 'lock_collection_for_delete', text: 'SELECT 1 FROM collections WHERE id = $1::uuid FOR UPDATE' };
 
@@ -23,12 +24,21 @@ async function refreshFlags(tx: Queryable, collectionId: string, objectIds: read
 }
 
 /** Deletes the selected versions the reader may see (a delete scope takes every copy); returns how many. */
-export async function removeVersions(db: Db, collectionId: string, objectId: string, filter: ObjectFilter, scope: ReadScope | null): Promise<number> {
+export async function removeVersions(
+  db: Db,
+  collectionId: string,
+  objectId: string,
+  filter: ObjectFilter,
+  scope: ReadScope | null,
+  audit?: (versions: readonly string[]) => AuditEvent,
+): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query(LOCK_COLLECTION.text, [collectionId], { name: LOCK_COLLECTION.name });
     const w = whereFor(collectionId, filter, -1, scope, objectId);
-    const deleted = await tx.query(`DELETE FROM object_versions v WHERE ${w} RETURNING 1`, w.params, { name: 'delete_versions' });
+    const deleted = await tx.query<{ version: string }>(`DELETE FROM object_versions v WHERE ${w} RETURNING v.version`, w.params, { name: 'delete_versions' });
     if (deleted.length > 0) await refreshFlags(tx, collectionId, [objectId]);
+    // In the same transaction: a delete the audit trail cannot record does not happen.
+    if (deleted.length > 0 && audit !== undefined) await insertAuditEvent(tx, audit(deleted.map((d) => d.version)));
     return deleted.length;
   });
 }

@@ -26,6 +26,8 @@ export interface ManifestRow {
 }
 
 export interface ObjectRow {
+  readonly objectId: string;
+  readonly version: string;
   readonly dateAdded: number;
   readonly raw: string;
   /** For redaction: granular TLP level and who submitted the version. */
@@ -44,6 +46,9 @@ export interface VersionRow {
  */
 export interface JoinedPage {
   readonly joined: string;
+  /** The versions served, in order: objectIds[i] at versions[i] (for the audit trail). */
+  readonly objectIds: readonly string[];
+  readonly versions: readonly string[];
   readonly count: number;
   readonly first: number | undefined;
   readonly last: number | undefined;

@@ -1,0 +1,52 @@
+/**
+ * The JSON shapes of what the admin services return: one shape per thing, used by
+ * the command line's --json output and by the admin API alike.
+ */
+import { nameOf } from '../stix/tlp.js';
+import { formatMicros } from '../stix/timestamps.js';
+import type { AuditRecord } from '../store/audit-store.js';
+import type { CollectionRecord, GroupRecord } from '../store/collection-admin.js';
+import type { ManagedBy, PartnerDetail, PartnerSummary } from '../store/partner-admin.js';
+import type { IssuedKey } from './partners.js';
+
+/** Who may change it: the configuration file, or administration (the command line and the admin API). */
+export const managedByJson = (m: ManagedBy) => (m === 'config' ? 'configuration file' : 'administration');
+
+export const partnerJson = (p: PartnerSummary) => ({
+  id: p.id, name: p.name, status: p.status, clearance: nameOf(p.clearance), communities: p.communities,
+  identity: p.identity, managed_by: managedByJson(p.managedBy),
+});
+
+export const partnerDetailJson = (p: PartnerDetail) => ({
+  ...partnerJson(p),
+  keys: p.keys.map((k) => ({ id: k.id, created: new Date(k.createdAt).toISOString(), revoked: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString() })),
+  keys_in_configuration_file: p.fileKeys,
+  groups: p.groups,
+  grants: p.grants.map((g) => ({ api_root: g.apiRoot, collection: g.collection, via_group: g.group, read: g.read, write: g.write })),
+});
+
+/** A new key: its secret is in this answer and nowhere else, ever. */
+export const keyJson = (k: IssuedKey) => ({ id: k.id, secret: k.secret });
+
+export const collectionJson = (c: CollectionRecord) => ({
+  api_root: c.apiRoot, id: c.id, alias: c.alias, title: c.title, description: c.description, default_tlp: nameOf(c.defaultTlp),
+  max_tlp: nameOf(c.maxTlp), validation: c.validation, granular: c.granular, managed_by: managedByJson(c.managedBy),
+  grants: c.grants.map((g) => ({ to: g.to, read: g.read, write: g.write, managed_by: managedByJson(g.managedBy) })),
+});
+
+export const groupJson = (g: GroupRecord) => ({ id: g.id, members: g.members, managed_by: managedByJson(g.managedBy) });
+
+export const auditJson = (r: AuditRecord) => ({
+  at: formatMicros(r.at),
+  actor: r.actor,
+  actor_kind: r.actorKind,
+  action: r.action,
+  via: r.via,
+  address: r.address,
+  api_root: r.apiRoot,
+  collection: r.collection,
+  collection_id: r.collectionId,
+  request_id: r.requestId,
+  objects: r.objectIds.map((id, i) => ({ id, version: r.versions[i], ...(r.outcomes !== undefined && { outcome: r.outcomes[i] }) })),
+  ...(r.detail !== undefined && { detail: r.detail }),
+});
