@@ -8,6 +8,11 @@
  *   authentication, routing, cursors, envelopes) through `inject()`, without
  *   sockets or a second process.
  *
+ * It measures the audit trail's cost the same way: the all-seeing reader walks
+ * the collection through two applications on the same database, one recording
+ * every page it serves and one with `server.audit.enabled: false`, in pairs, with
+ * pages of 1,000 (a full sync) and of 100 (polling).
+ *
  *   node dist/bench/policy-walks.js TASK.json
  *
  * prints one JSON result on stdout. Run by bench/run.ts after the HTTP phases,
@@ -47,23 +52,57 @@ export interface PairResult {
   readonly msPer1000: { readonly all: number; readonly half: number };
 }
 
+export interface AuditPairResult {
+  /** 1 − (ms per object without the audit ÷ with it), one per pair. */
+  readonly pairs: number[];
+  readonly median: number;
+  readonly msPer1000: { readonly on: number; readonly off: number };
+}
+
 export interface PolicyWalksResult {
   readonly store: PairResult;
   readonly application: PairResult;
+  readonly audit: { readonly page1000: AuditPairResult; readonly page100: AuditPairResult };
 }
 
-/** Walks in pairs; `walk` returns milliseconds per object served. */
-async function inPairs(pairs: number, walk: (reader: 'all' | 'half') => Promise<number>): Promise<PairResult> {
-  await walk('all');
-  await walk('half');
+/**
+ * Walks in pairs whose order alternates, after one warm-up walk of each; `walk`
+ * returns milliseconds per object served. Cost: 1 − cheap/dear, per pair.
+ */
+async function pairsOf<K extends string>(pairs: number, [cheap, dear]: readonly [K, K], walk: (variant: K) => Promise<number>) {
+  await walk(cheap);
+  await walk(dear);
   const costs: number[] = [];
-  const ms = { all: [] as number[], half: [] as number[] };
+  const ms = { [cheap]: [] as number[], [dear]: [] as number[] } as Record<K, number[]>;
   for (let round = 0; round < pairs; round += 1) {
-    const order: ('all' | 'half')[] = round % 2 === 0 ? ['half', 'all'] : ['all', 'half'];
-    for (const reader of order) ms[reader].push(await walk(reader));
-    costs.push(1 - (ms.all[round] as number) / (ms.half[round] as number));
+    const order = round % 2 === 0 ? [dear, cheap] : [cheap, dear];
+    for (const variant of order) ms[variant].push(await walk(variant));
+    costs.push(1 - (ms[cheap][round] as number) / (ms[dear][round] as number));
   }
-  return { pairs: costs, median: median(costs), msPer1000: { all: median(ms.all) * 1000, half: median(ms.half) * 1000 } };
+  return { pairs: costs, median: median(costs), ms: { cheap: median(ms[cheap]) * 1000, dear: median(ms[dear]) * 1000 } };
+}
+
+async function inPairs(pairs: number, walk: (reader: 'all' | 'half') => Promise<number>): Promise<PairResult> {
+  const r = await pairsOf(pairs, ['all', 'half'] as const, walk);
+  return { pairs: r.pairs, median: r.median, msPer1000: { all: r.ms.cheap, half: r.ms.dear } };
+}
+
+/** Walks every page through `inject()`; returns milliseconds per object served. */
+async function injectWalk(app: Awaited<ReturnType<typeof buildApp>>, base: string, credentials: Credentials): Promise<number> {
+  const { user, password } = credentials;
+  const headers = { accept: 'application/taxii+json;version=2.1', authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+  const started = performance.now();
+  let served = 0;
+  let next: string | undefined;
+  for (;;) {
+    const res = await app.inject({ url: next === undefined ? base : `${base}&next=${encodeURIComponent(next)}`, headers });
+    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${res.body.slice(0, 300)}`);
+    const body = res.json() as { objects?: unknown[]; more?: boolean; next?: string };
+    served += body.objects?.length ?? 0;
+    if (body.more !== true) break;
+    next = body.next;
+  }
+  return (performance.now() - started) / served;
 }
 
 async function main(task: PolicyWalksTask): Promise<PolicyWalksResult> {
@@ -89,28 +128,23 @@ async function main(task: PolicyWalksTask): Promise<PolicyWalksResult> {
     });
 
     const config = await loadConfig(task.configPath);
-    const app = await buildApp({ config, store, cursorSecret: await getOrCreateSecret(db, 'cursor-hmac') });
+    const cursorSecret = await getOrCreateSecret(db, 'cursor-hmac');
+    const app = await buildApp({ config, store, cursorSecret });
+    const unaudited = await buildApp({
+      config: { ...config, server: { ...config.server, audit: { ...config.server.audit, enabled: false } } }, store, cursorSecret,
+    });
     try {
-      const base = `/${task.apiRoot}/collections/${task.collectionId}/objects/?match[version]=all&limit=${task.page}`;
-      const applicationResult = await inPairs(task.pairs, async (reader) => {
-        const { user, password } = task.readers[reader].credentials;
-        const headers = { accept: 'application/taxii+json;version=2.1', authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
-        const started = performance.now();
-        let served = 0;
-        let next: string | undefined;
-        for (;;) {
-          const res = await app.inject({ url: next === undefined ? base : `${base}&next=${encodeURIComponent(next)}`, headers });
-          if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${res.body.slice(0, 300)}`);
-          const body = res.json() as { objects?: unknown[]; more?: boolean; next?: string };
-          served += body.objects?.length ?? 0;
-          if (body.more !== true) break;
-          next = body.next;
-        }
-        return (performance.now() - started) / served;
-      });
-      return { store: storeResult, application: applicationResult };
+      const objects = `/${task.apiRoot}/collections/${task.collectionId}/objects/?match[version]=all`;
+      const applicationResult = await inPairs(task.pairs, (reader) => injectWalk(app, `${objects}&limit=${task.page}`, task.readers[reader].credentials));
+      const audited = async (limit: number): Promise<AuditPairResult> => {
+        const r = await pairsOf(task.pairs, ['off', 'on'] as const, (variant) =>
+          injectWalk(variant === 'on' ? app : unaudited, `${objects}&limit=${limit}`, task.readers.all.credentials));
+        return { pairs: r.pairs, median: r.median, msPer1000: { off: r.ms.cheap, on: r.ms.dear } };
+      };
+      return { store: storeResult, application: applicationResult, audit: { page1000: await audited(1000), page100: await audited(100) } };
     } finally {
       await app.close();
+      await unaudited.close();
     }
   } finally {
     await db.close();

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync, unlinkSync } from 'node:fs';
-import type { ImportSummary } from '../admin/transfers.js';
+import type { ImportSummary, Transfers } from '../admin/transfers.js';
 import { MalformedFile, splitObjects, type ObjectText } from '../stix/object-stream.js';
-import { CommandFailed, JSON_OPTION, type Subcommand } from './admin-command.js';
+import { CommandFailed, JSON_OPTION, type ParsedArgs, type Subcommand } from './admin-command.js';
 
 const READ_CHUNK = 1024 * 1024;
 
@@ -61,9 +61,7 @@ export const IMPORT: Subcommand = {
   paths: true,
   audit: 'self',
   async run({ transfers }, args, out) {
-    const collection = requiredOption(args.values['collection'], '--collection ROOT/COLLECTION');
-    const partner = requiredOption(args.values['as'], '--as PARTNER');
-    const target = await transfers.target(collection, partner, 'write');
+    const { collection, partner, target } = await targetOf(transfers, args, 'write');
     const files = args.positionals;
     let total = 0;
     for (const file of files) total += await countObjects(file);
@@ -99,9 +97,7 @@ export const EXPORT: Subcommand = {
   paths: true,
   audit: 'self',
   async run({ transfers }, args, out) {
-    const collection = requiredOption(args.values['collection'], '--collection ROOT/COLLECTION');
-    const partner = requiredOption(args.values['as'], '--as PARTNER');
-    const target = await transfers.target(collection, partner, 'read');
+    const { collection, partner, target } = await targetOf(transfers, args, 'read');
     const since = args.values['since'];
     const types = args.values['type'];
     const options = {
@@ -151,6 +147,13 @@ async function exportToFile(path: string, produce: (write: (chunk: string) => Pr
     unlinkSync(path);
     throw err;
   }
+}
+
+/** --collection and --as, as the collection that partner sees. */
+async function targetOf(transfers: Transfers, args: ParsedArgs, need: 'read' | 'write') {
+  const collection = requiredOption(args.values['collection'], '--collection ROOT/COLLECTION');
+  const partner = requiredOption(args.values['as'], '--as PARTNER');
+  return { collection, partner, target: await transfers.target(collection, partner, need) };
 }
 
 function requiredOption(value: unknown, what: string): string {

@@ -25,7 +25,7 @@ async function record(deps: AppDeps, request: FastifyRequest, collection: Collec
   }
 }
 
-/** A read: every version it serves (nothing is recorded for a read that serves none). */
+/** A read: every version it serves (nothing is recorded for a read that serves none, or for HEAD). */
 export async function recordPull(
   deps: AppDeps,
   request: FastifyRequest,
@@ -33,7 +33,8 @@ export async function recordPull(
   via: ReadVia,
   disclosed: { readonly objectIds: readonly string[]; readonly versions: readonly string[] },
 ): Promise<void> {
-  if (disclosed.objectIds.length === 0) return;
+  // HEAD runs the GET handler but sends no body: nothing is disclosed.
+  if (disclosed.objectIds.length === 0 || request.method === 'HEAD') return;
   await record(deps, request, collection, { action: 'pull', via, objectIds: disclosed.objectIds, versions: disclosed.versions });
 }
 

@@ -81,32 +81,102 @@ export type PushContext = Omit<AuditEvent, 'action' | 'objectIds' | 'versions' |
 /** Most characters kept of an identifier or version a client sent (refused ones may be anything). */
 const MAX_NAME = 300;
 
-/** Text PostgreSQL can hold: no NUL, and bounded (a refused object's "id" is whatever was sent). */
+/** Text PostgreSQL can hold: no NUL (nor the list separator, U+0001), and bounded (a refused object's "id" is whatever was sent). */
 function storable(text: string): string {
-  const clean = text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
+  const clean = /[\u0000\u0001]/.test(text) ? text.replaceAll('\u0000', '\ufffd').replaceAll('\u0001', '\ufffd') : text;
   return clean.length > MAX_NAME ? `${clean.slice(0, MAX_NAME)}…` : clean;
 }
 
-/** Inserts one event with `q` (inside the caller's transaction when it is one). */
-export async function insertAuditEvent(q: Queryable, e: AuditEvent): Promise<void> {
+/**
+ * Events go to the database as parallel lists, one entry per event, each event's
+ * own lists as text joined by U+0001 (which storable() keeps out of them): one
+ * statement for any number of events, little for the driver to escape. A push
+ * also notes when each object it stored was first stored in the collection (for
+ * the search by object).
+ */
+const INSERT_EVENTS = `WITH inserted AS (
+  INSERT INTO audit_events (at, actor_kind, actor, address, action, via, api_root, collection_id, request_id,
+      object_ids, versions, outcomes, detail)
+    SELECT ${NOW_MICROS}, e.actor_kind, e.actor, e.address, e.action, e.via, e.api_root, e.collection_id::uuid, e.request_id,
+      string_to_array(e.object_ids, chr(1)), string_to_array(e.versions, chr(1)), string_to_array(e.outcomes, chr(1)), e.detail::jsonb
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+                $11::text[], $12::text[])
+      AS e(actor_kind, actor, address, action, via, api_root, collection_id, request_id, object_ids, versions, outcomes, detail)
+    RETURNING action, collection_id, at, object_ids, outcomes)
+INSERT INTO audit_object_first (object_id, collection_id, first_at)
+  SELECT DISTINCT ON (s.id, i.collection_id) s.id, i.collection_id, i.at
+  FROM inserted i, unnest(i.object_ids, i.outcomes) AS s(id, outcome)
+  WHERE i.action = 'push' AND s.outcome = 'stored'
+ON CONFLICT DO NOTHING`;
+
+const SEPARATOR = '\u0001';
+
+/** The statement's parameters: per column, one entry per event. */
+function columnsOf(events: readonly AuditEvent[]): (string | null)[][] {
+  const list = (items: readonly string[] | undefined) => (items ?? []).map(storable).join(SEPARATOR);
+  const column = <T>(f: (e: AuditEvent) => T) => events.map(f);
+  return [
+    column((e) => e.actorKind), column((e) => storable(e.actor)), column((e) => (e.address === null ? null : storable(e.address))),
+    column((e) => e.action), column((e) => storable(e.via)), column((e) => e.apiRoot), column((e) => e.collectionId), column((e) => e.requestId),
+    column((e) => list(e.objectIds)), column((e) => list(e.versions)), column((e) => (e.outcomes === undefined ? null : e.outcomes.join(SEPARATOR))),
+    // jsonb holds no NUL, even escaped; storable() covers the lists, this the details.
+    column((e) => (e.detail === undefined ? null : JSON.stringify(e.detail).replaceAll('\\u0000', '\\ufffd'))),
+  ];
+}
+
+/** Inserts events with `q` (inside the caller's transaction when it is one). */
+export async function insertAuditEvents(q: Queryable, events: readonly AuditEvent[]): Promise<void> {
   try {
-    await q.query(
-      INSERT_EVENT,
-      [
-        e.actorKind, storable(e.actor), e.address === null ? null : storable(e.address), e.action, storable(e.via), e.apiRoot, e.collectionId, e.requestId,
-        (e.objectIds ?? []).map(storable), (e.versions ?? []).map(storable), e.outcomes ?? null,
-        e.detail === undefined ? null : JSON.stringify(e.detail).replaceAll('\\u0000', '\\ufffd'),
-      ],
-      { name: 'insert_audit_event', prepare: true },
-    );
+    await q.query(INSERT_EVENTS, columnsOf(events), { name: 'insert_audit_events', prepare: true });
   } catch (err) {
     throw new AuditUnavailable(err);
   }
 }
 
-const INSERT_EVENT = `INSERT INTO audit_events (at, actor_kind, actor, address, action, via, api_root, collection_id, request_id,
-    object_ids, versions, outcomes, detail)
-  VALUES (${NOW_MICROS}, $1, $2, $3, $4, $5, $6, $7::uuid, $8, $9::text[], $10::text[], $11::text[], $12::jsonb)`;
+export function insertAuditEvent(q: Queryable, e: AuditEvent): Promise<void> {
+  return insertAuditEvents(q, [e]);
+}
+
+/** Events written by one statement at most. */
+const MAX_BATCH = 200;
+
+/**
+ * Group commit: events recorded while a statement is on its way wait and go
+ * together in the next one, so concurrent reads share a round trip and a WAL
+ * flush. Each caller still waits until its own event is stored.
+ */
+function batchedRecorder(db: Db): (e: AuditEvent) => Promise<void> {
+  let queue: { event: AuditEvent; done: () => void; failed: (err: unknown) => void }[] = [];
+  let busy = false;
+  /** Writes what queued while the previous statement ran, as one statement, until nothing is left. */
+  const drain = async () => {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_BATCH);
+      queue = queue.slice(batch.length);
+      try {
+        await insertAuditEvents(db, batch.map((b) => b.event));
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.failed(err);
+      }
+    }
+    busy = false;
+  };
+  return async (event) => {
+    if (busy) return new Promise<void>((done, failed) => void queue.push({ event, done, failed }));
+    // Nothing on its way: this event goes at once, alone.
+    busy = true;
+    try {
+      await insertAuditEvents(db, [event]);
+    } finally {
+      void drain();
+    }
+  };
+}
+
+const FIRST_STORED = 'SELECT 1 FROM audit_object_first WHERE object_id = $1 LIMIT 1';
+/** Objects stored before the trail began have their first date_added as first_at: a second of slack for that clock. */
+const CLOCK_MARGIN_MICROS = 1_000_000;
 
 /** Oldest first by id, which grows with time: the primary key finds them without an index on `at`. */
 const PURGE_EVENTS = `DELETE FROM audit_events WHERE id IN (
@@ -156,7 +226,7 @@ function recordOf(r: EventRow): AuditRecord {
 
 export function createAuditStore(db: Db): AuditStore {
   return {
-    record: (e) => insertAuditEvent(db, e),
+    record: batchedRecorder(db),
 
     async find(q) {
       const params: SqlParam[] = [];
@@ -165,6 +235,14 @@ export function createAuditStore(db: Db): AuditStore {
       // With an object: only the positions naming it (a page names up to a thousand objects).
       const positions = q.objectId === undefined ? undefined : param(q.objectId);
       if (positions !== undefined) where.push(`e.object_ids @> ARRAY[${positions}::text]`);
+      // ... and only the events of the collections that stored it, since they first did (the
+      // (collection_id, at) index): none before can name it. An object never stored (only
+      // refused) is searched for in every event.
+      const stored = q.objectId !== undefined && (await db.query(FIRST_STORED, [q.objectId], { name: 'audit_object_first_stored', prepare: true })).length > 0;
+      const from = stored
+        ? `audit_object_first f JOIN audit_events e ON e.collection_id = f.collection_id AND e.at >= f.first_at - ${CLOCK_MARGIN_MICROS}`
+        : 'audit_events e';
+      if (stored) where.push(`f.object_id = ${positions}`);
       if (q.actor !== undefined) where.push(`e.actor = ${param(q.actor)}`);
       if (q.collectionId !== undefined) where.push(`e.collection_id = ${param(q.collectionId)}::uuid`);
       if (q.since !== undefined) where.push(`e.at >= ${param(String(q.since))}::bigint`);
@@ -177,7 +255,7 @@ export function createAuditStore(db: Db): AuditStore {
         `SELECT e.id, e.at, e.actor_kind, e.actor, e.address, e.action, e.via, e.api_root, e.collection_id::text AS collection_id,
            coalesce(c.alias, e.collection_id::text) AS collection, e.request_id, ${pick('object_ids')} AS object_ids, ${pick('versions')} AS versions,
            CASE WHEN e.outcomes IS NULL THEN NULL ELSE ${pick('outcomes')} END AS outcomes, e.detail
-         FROM audit_events e LEFT JOIN collections c ON c.id = e.collection_id ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+         FROM ${from} LEFT JOIN collections c ON c.id = e.collection_id ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
          ORDER BY e.id DESC LIMIT ${param(q.limit)}::int`,
         params,
         { name: 'find_audit_events' },

@@ -10,7 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { taxiiError } from '../errors.js';
 import { connectionLost, rethrowDatabaseError } from './db-errors.js';
 
-export type SqlParam = string | number | boolean | null | readonly string[] | readonly number[] | readonly boolean[];
+export type SqlParam = string | number | boolean | null | readonly (string | null)[] | readonly number[] | readonly boolean[];
 
 export interface QueryOptions {
   /**

@@ -9,10 +9,9 @@
 import t from 'tap';
 import { createCollectionAdmin } from '../../src/admin/collections.js';
 import { createPartnerAdmin } from '../../src/admin/partners.js';
-import { CommandFailed, parseAdminCommand, runAdminCommand } from '../../src/bin/admin-cli.js';
 import type { AuditRecord } from '../../src/store/audit-store.js';
 import { TAXII, TEST_ENV, basicAuth, createAppWithConfig, testConfigJson } from '../helpers/app.js';
-import { capturedOutput } from '../helpers/captured-output.js';
+import { runAdmin } from '../helpers/captured-output.js';
 import { indicator, newVersion } from '../helpers/stix.js';
 
 const GREEN = 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb';
@@ -34,20 +33,7 @@ const revised = newVersion(green[0] as Record<string, unknown>, '2024-06-01T00:0
 const posted = await app.post('alice', '/main/collections/audited/', [...green, ...amber, revised]);
 t.equal(posted.statusCode, 202);
 
-async function cli(...argv: string[]) {
-  const { output, captured } = capturedOutput();
-  const [group, ...args] = argv;
-  let status = 0;
-  try {
-    const parsed = parseAdminCommand(group as string, args, output);
-    if (parsed !== undefined) await runAdminCommand(db, parsed, output, { operator: 'cli:test', jwt: async () => undefined });
-  } catch (err) {
-    if (!(err instanceof CommandFailed)) throw err;
-    status = err.exitCode;
-    output.error(`taxii-exchange: ${err.message}`);
-  }
-  return { status, ...captured };
-}
+const cli = (...argv: string[]) => runAdmin(db, ...argv);
 
 const latest = async (actor: string): Promise<AuditRecord | undefined> => (await audit.find({ actor, limit: 1 }))[0];
 const count = async () => (await audit.find({ limit: 10_000 })).length;
@@ -65,6 +51,9 @@ t.test('a push records every version sent, with its outcome', async (t) => {
   t.match(push?.requestId, /^[0-9a-f-]{36}$/, 'and the request id');
   await app.post('alice', '/main/collections/audited/', [green[1] as Record<string, unknown>, { type: 'indicator', id: 'nonsense' }]);
   t.same((await latest('alice'))?.outcomes, ['present', 'refused'], 'already present and refused are told apart');
+  const odd = await app.post('alice', '/main/collections/audited/', [{ type: 'indicator', id: 'a\u0000b\u0001c' }]);
+  t.equal(odd.statusCode, 202);
+  t.same((await latest('alice'))?.objectIds, ['a\ufffdb\ufffdc'], 'a refused id PostgreSQL cannot hold is recorded legibly');
 });
 
 t.test('objects, across next pages: each page records exactly what it served', async (t) => {
@@ -112,6 +101,9 @@ t.test('object, versions and manifest record what they disclose; an empty answer
   const empty = await get('alice', '/main/collections/audited/objects/?added_after=2999-01-01T00:00:00Z');
   t.equal(empty.statusCode, 200);
   t.equal(await count(), before, 'nothing served, nothing recorded');
+  const head = await app.app.inject({ method: 'HEAD', url: '/main/collections/audited/objects/', headers: as('alice') });
+  t.equal(head.statusCode, 200);
+  t.equal(await count(), before, 'HEAD sends no object: nothing recorded');
 });
 
 t.test('audit --object: who received it, which versions, when', async (t) => {
@@ -146,6 +138,8 @@ t.test('deletes and administration changes are recorded; looking is not', async 
   const deleted = await app.app.inject({ method: 'DELETE', url: `/main/collections/audited/objects/${id}/`, headers: as('alice') });
   t.equal(deleted.statusCode, 200);
   t.match(await latest('alice'), { action: 'delete', via: 'delete', objectIds: [id], versions: ['2024-01-01T00:00:00.000Z'] }, 'naming the versions deleted');
+  const history = await audit.find({ objectId: id, limit: 100 });
+  t.same([...new Set(history.map((e) => e.action))].sort(), ['delete', 'pull', 'push'], 'who received it is still known once it is gone');
 
   t.equal((await cli('partner', 'suspend', 'gina')).status, 0);
   t.match(await latest('cli:test'), { actorKind: 'admin', action: 'admin', via: 'partner suspend', address: 'local', detail: { arguments: ['gina'] } });

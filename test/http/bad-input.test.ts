@@ -673,7 +673,9 @@ t.test('trailing slash tolerance: every endpoint without the slash (TR3)', async
     const b = await ctx.request('alice', { url: withSlash });
     t.equal(a.statusCode, 200, `${what}: ${url} answers 200, no redirect`);
     t.equal(a.headers['content-type'], TAXII);
-    t.equal(a.body, b.body, `${what}: same body as ${withSlash}`);
+    // A `next` token carries its expiry in seconds: two requests a second apart differ there only.
+    const withoutNext = (text: string) => text.replace(/"next":"[^"]*"/, '"next":"…"');
+    t.equal(withoutNext(a.body), withoutNext(b.body), `${what}: same body as ${withSlash}`);
   }
 
   const object = indicator();

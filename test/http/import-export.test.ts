@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCollectionAdmin } from '../../src/admin/collections.js';
 import { createPartnerAdmin } from '../../src/admin/partners.js';
-import { CommandFailed, parseAdminCommand, runAdminCommand } from '../../src/bin/admin-cli.js';
 import { TEST_ENV, TAXII, basicAuth, createAppWithConfig, testConfigJson } from '../helpers/app.js';
-import { capturedOutput } from '../helpers/captured-output.js';
+import { runAdmin } from '../helpers/captured-output.js';
 import { importWithin } from '../helpers/import-child.js';
 import { indicator } from '../helpers/stix.js';
 
@@ -30,20 +29,7 @@ for (const alias of ['imported', 'posted', 'small']) {
 }
 
 /** Runs a command as the command line would, in this process, on the app's database. */
-async function cli(...argv: string[]) {
-  const { output, captured } = capturedOutput();
-  const [group, ...args] = argv;
-  let status = 0;
-  try {
-    const parsed = parseAdminCommand(group as string, args, output);
-    if (parsed !== undefined) await runAdminCommand(app.testDb.db, parsed, output, { operator: 'cli:test', jwt: async () => undefined });
-  } catch (err) {
-    if (!(err instanceof CommandFailed)) throw err;
-    status = err.exitCode;
-    output.error(`taxii-exchange: ${err.message}`);
-  }
-  return { status, ...captured };
-}
+const cli = (...argv: string[]) => runAdmin(app.testDb.db, ...argv);
 
 interface Summary {
   objects: number;

@@ -10,7 +10,7 @@ import { migrate, readMigrations, type Migration } from '../../src/store/migrate
 import { openTestDb, testDatabaseUrl, admin } from '../helpers/database.js';
 
 const FILES = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
-const TABLES = ['api_roots', 'collections', 'grants', 'group_members', 'object_versions', 'partner_groups', 'partner_keys', 'partners', 'rate_windows', 'schema_migrations', 'server_secrets', 'statuses'];
+const TABLES = ['api_roots', 'audit_events', 'audit_object_first', 'collections', 'grants', 'group_members', 'object_versions', 'partner_groups', 'partner_keys', 'partners', 'rate_windows', 'schema_migrations', 'server_secrets', 'statuses'];
 
 const testDb = await openTestDb();
 t.teardown(() => testDb.close());
