@@ -13,7 +13,7 @@ import { isTypeName, placeholderId, placeholderVersion } from './stix/common-pro
 import type { ObjectValidator, RejectedObject, Verdict } from './stix/object-validator.js';
 import type { Store } from './store/index.js';
 import type { IncomingObject, WriteOutcome } from './store/object-store.js';
-import type { AuditEvent, PushContext, PushOutcome } from './store/audit-store.js';
+import type { AuditEvent, EventContext, PushOutcome } from './store/audit-store.js';
 import type { StatusDetail, StatusRecord } from './taxii/status.js';
 import { citationOf, ruleBroken, scanEnvelope, type IJsonProblem } from './taxii/i-json.js';
 
@@ -88,7 +88,7 @@ export interface IngestRequest {
   readonly requestTimestamp: number;
   readonly envelope: ParsedEnvelope;
   /** Who pushes, for the audit trail (absent when it is off): recorded with the versions, or nothing is stored. */
-  readonly audit?: PushContext;
+  readonly audit?: EventContext;
 }
 
 /**

@@ -12,7 +12,7 @@ import { isTypeName, placeholderId } from '../stix/common-properties.js';
 import type { ObjectValidator, Strictness } from '../stix/object-validator.js';
 import type { ObjectText } from '../stix/object-stream.js';
 import { timestampToMicros } from '../stix/timestamps.js';
-import type { PushContext } from '../store/audit-store.js';
+import type { EventContext } from '../store/audit-store.js';
 import type { Store } from '../store/index.js';
 import type { CollectionView } from '../taxii/collections.js';
 import { DEFAULT_VERSIONS, type ObjectFilter } from '../taxii/query.js';
@@ -48,7 +48,7 @@ export async function transferTarget(store: Store, operator: string, collectionR
 }
 
 /** The audit trail's record of a transfer: the partner's, made locally by an operator. */
-function auditedAs(target: TransferTarget, via: 'import' | 'export'): PushContext {
+function auditedAs(target: TransferTarget, via: 'import' | 'export'): EventContext {
   return {
     actorKind: 'partner',
     actor: target.partnerId,

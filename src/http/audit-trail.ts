@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { taxiiError } from '../errors.js';
-import { AuditUnavailable, type AuditEvent, type PushContext } from '../store/audit-store.js';
+import { AuditUnavailable, type AuditEvent, type EventContext } from '../store/audit-store.js';
 import type { CollectionView } from '../taxii/collections.js';
 import type { AppDeps } from './context.js';
 import { principalOf } from './lookups.js';
@@ -39,7 +39,7 @@ export async function recordPull(
 }
 
 /** Who does it, from where, in which collection, by which request. */
-function contextOf(request: FastifyRequest, collection: CollectionView, via: string): PushContext {
+function contextOf(request: FastifyRequest, collection: CollectionView, via: string): EventContext {
   return {
     actorKind: 'partner',
     actor: principalOf(request).partnerId,
@@ -52,7 +52,7 @@ function contextOf(request: FastifyRequest, collection: CollectionView, via: str
 }
 
 /** Who pushes, for Add Objects (undefined when the audit trail is off): see ingest.ts. */
-export function pushContext(deps: AppDeps, request: FastifyRequest, collection: CollectionView): PushContext | undefined {
+export function pushContext(deps: AppDeps, request: FastifyRequest, collection: CollectionView): EventContext | undefined {
   return deps.config.server.audit.enabled ? contextOf(request, collection, 'add-objects') : undefined;
 }
 

@@ -75,8 +75,8 @@ export class AuditUnavailable extends Error {
   }
 }
 
-/** What a push records, besides the versions: who, from where, how. */
-export type PushContext = Omit<AuditEvent, 'action' | 'objectIds' | 'versions' | 'outcomes'>;
+/** What an event records besides its action and versions: who, from where, in which collection, by which request. */
+export type EventContext = Omit<AuditEvent, 'action' | 'objectIds' | 'versions' | 'outcomes'>;
 
 /** Most characters kept of an identifier or version a client sent (refused ones may be anything). */
 const MAX_NAME = 300;
