@@ -1,8 +1,8 @@
 /**
  * The administration commands of the command line (issue 12): parsed (node:util
  * parseArgs), helped (--help) and run against the admin services. The commands
- * are declared in partner-commands.ts and collection-commands.ts (admin-command.ts
- * says how).
+ * are declared in partner-commands.ts, collection-commands.ts, transfer-commands.ts
+ * (import, export) and audit-commands.ts (admin-command.ts says how).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';

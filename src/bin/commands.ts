@@ -6,7 +6,7 @@
  *   check-config   validate the configuration file only
  *   hash-key       read an API key on stdin, print the hash to put in the configuration
  *   validate       validate STIX files offline: validate [--strictness LEVEL] FILE...
- *   partner, key, token, collection, group, grant, revoke, import, export
+ *   partner, key, token, collection, group, grant, revoke, import, export, audit
  *                  administration without the configuration file (see admin-cli.ts)
  * Importable, so tests run them in-process; the entry point only sets the exit code.
  */

@@ -1,11 +1,12 @@
 /**
  * The local control channel of a server on the embedded database (issue 12): the
  * data directory can be opened by one process only (store/data-dir-lock.ts), so
- * the administration commands (partner, key, collection, group, grant, revoke)
- * run inside the server that holds it. The
- * server listens on a Unix socket in the data directory, readable and writable by
- * its owner only (whoever may use it may read the database files anyway); a command
- * sends its arguments as one JSON line and gets back its output and exit code.
+ * the administration commands (partner, key, token, collection, group, grant,
+ * revoke, import, export, audit) run inside the server that holds it. The server
+ * listens on a Unix socket in the data directory, readable and writable by its
+ * owner only (whoever may use it may read the database files anyway); a command
+ * sends its arguments as one JSON line and gets back its output as it comes,
+ * then its exit code.
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';

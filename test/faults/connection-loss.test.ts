@@ -95,7 +95,9 @@ else {
     await cluster.terminateBackends(DATABASE);
     proxy.terminateBeyond = 1;
     try {
-      await sleep(5_000);
+      // Five seconds of it, and at least one connection terminated (a loaded machine may take longer to open one).
+      const started = Date.now();
+      while (Date.now() - started < 5_000 || (proxy.terminated === 0 && Date.now() - started < 20_000)) await sleep(250);
     } finally {
       proxy.terminateBeyond = undefined;
     }

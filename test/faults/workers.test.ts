@@ -72,8 +72,12 @@ else {
     const inOutage = during.filter((o: Outcome) => o.startedAt + o.ms < up);
     t.ok(inOutage.length > 0, `the surviving worker answered during the outage (${inOutage.length})`);
     t.same(inOutage.filter((o) => o.status !== 503).map((o) => o.status), [], 'with 503');
-    // Only requests in flight on the killed worker go unanswered.
-    checkAnswers(t, 'around the outage', load.outcomes, (o) => o.status === 0 && o.startedAt <= killedAt && o.startedAt + o.ms < killedAt + 2_000);
+    // Only requests caught by the kill go unanswered: those in flight on the killed worker
+    // (their connection is reset), and, now and then, one whose connection node:cluster's
+    // primary was handing to that worker as it died, which is then never answered (the
+    // client's own timeout ends it; SECURITY.md, "Not covered"). Any other is a failure.
+    const caughtByTheKill = (o: Outcome) => o.status === 0 && o.startedAt >= killedAt - 2_000 && o.startedAt <= killedAt + 500;
+    checkAnswers(t, 'around the outage', load.outcomes, caughtByTheKill);
     const servingPids = new Set(server.lines.filter((l) => l['msg'] === 'request completed' && Number(l['time']) > served).map((l) => l['pid']));
     t.ok(servingPids.has(replacement['pid']), 'the replacement serves requests');
     t.equal(servingPids.size, 2, 'two workers serve again');
