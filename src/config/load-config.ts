@@ -33,7 +33,7 @@ interface RawConfig {
     page_size?: { default?: number; max?: number };
     max_match_values?: number;
     status_retention_hours?: number;
-    audit?: { enabled?: boolean; retention_days?: number };
+    audit?: { enabled?: boolean; retention_days?: number; flush_reads?: boolean };
     cursor_ttl_seconds?: number;
     credential_cache_seconds?: number;
     limits?: RawLimits;
@@ -245,7 +245,11 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
       maxPageSize: cfg.server.page_size?.max ?? 1000,
       maxMatchValues: cfg.server.max_match_values ?? 1000,
       statusRetentionHours: cfg.server.status_retention_hours ?? 48,
-      audit: { enabled: cfg.server.audit?.enabled ?? true, retentionDays: cfg.server.audit?.retention_days ?? 400 },
+      audit: {
+        enabled: cfg.server.audit?.enabled ?? true,
+        retentionDays: cfg.server.audit?.retention_days ?? 400,
+        flushReads: cfg.server.audit?.flush_reads ?? false,
+      },
       cursorTtlSeconds: cfg.server.cursor_ttl_seconds ?? 24 * 3600,
       credentialCacheSeconds: cfg.server.credential_cache_seconds ?? 60,
       limits: serverLimits(cfg.server.limits),

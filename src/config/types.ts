@@ -112,10 +112,11 @@ export interface ServerSettings {
   readonly maxMatchValues: number;
   readonly statusRetentionHours: number;
   /**
-   * The audit trail (issue 12): on unless turned off (for measuring its cost), and
-   * how long it keeps what it recorded.
+   * The audit trail (issue 12): on unless turned off (for measuring its cost), how
+   * long it keeps what it recorded, and whether a read waits until its record is
+   * flushed to disk (else it is written before the answer, flushed within a second).
    */
-  readonly audit: { readonly enabled: boolean; readonly retentionDays: number };
+  readonly audit: { readonly enabled: boolean; readonly retentionDays: number; readonly flushReads: boolean };
   readonly cursorTtlSeconds: number;
   readonly credentialCacheSeconds: number;
   readonly limits: ServerLimits;

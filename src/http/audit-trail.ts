@@ -5,7 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { taxiiError } from '../errors.js';
-import { AuditUnavailable, type AuditEvent, type EventContext } from '../store/audit-store.js';
+import { AuditUnavailable, type AuditEvent, type Commit, type EventContext, type PullRecording } from '../store/audit-store.js';
 import type { CollectionView } from '../taxii/collections.js';
 import type { AppDeps } from './context.js';
 import { principalOf } from './lookups.js';
@@ -18,7 +18,7 @@ export type ReadVia = 'objects' | 'object' | 'versions' | 'manifest';
 async function record(deps: AppDeps, request: FastifyRequest, collection: CollectionView, event: Pick<AuditEvent, 'action' | 'via' | 'objectIds' | 'versions'>) {
   if (!deps.config.server.audit.enabled) return;
   try {
-    await deps.store.audit.record({ ...contextOf(request, collection, event.via), ...event });
+    await deps.store.audit.record({ ...contextOf(request, collection, event.via), ...event }, readCommit(deps));
   } catch (err) {
     request.log.error({ err }, 'audit trail not written; the request is refused');
     throw unavailable();
@@ -36,6 +36,20 @@ export async function recordPull(
   // HEAD runs the GET handler but sends no body: nothing is disclosed.
   if (disclosed.objectIds.length === 0 || request.method === 'HEAD') return;
   await record(deps, request, collection, { action: 'pull', via, objectIds: disclosed.objectIds, versions: disclosed.versions });
+}
+
+/**
+ * Who pulls, for a read whose statement records its own pull (undefined when the
+ * audit trail is off, and for HEAD, which discloses nothing).
+ */
+export function pullRecording(deps: AppDeps, request: FastifyRequest, collection: CollectionView, via: ReadVia): PullRecording | undefined {
+  if (!deps.config.server.audit.enabled || request.method === 'HEAD') return undefined;
+  return { event: contextOf(request, collection, via), commit: readCommit(deps) };
+}
+
+/** Reads wait for their record's flush only when configured to (README, "Audit trail"). */
+function readCommit(deps: AppDeps): Commit {
+  return deps.config.server.audit.flushReads ? 'flushed' : 'unflushed';
 }
 
 /** Who does it, from where, in which collection, by which request. */

@@ -7,6 +7,8 @@
 import type { Db, Queryable } from './db.js';
 import { toNumber, type SqlParam } from './db.js';
 import { NOW_MICROS } from './sql-time.js';
+import { transientFailure } from './db-errors.js';
+import { TaxiiError } from '../errors.js';
 
 export type AuditAction = 'pull' | 'push' | 'delete' | 'admin';
 
@@ -57,7 +59,7 @@ export interface AuditQuery {
 
 export interface AuditStore {
   /** Throws AuditUnavailable when it cannot be written: the caller must not go on as if it were. */
-  record(event: AuditEvent): Promise<void>;
+  record(event: AuditEvent, commit?: Commit): Promise<void>;
   /** Newest first. */
   find(query: AuditQuery): Promise<AuditRecord[]>;
   /** Removes at most `batch` events older than `olderThan` (µs), oldest first; returns how many. */
@@ -94,7 +96,7 @@ function storable(text: string): string {
  * also notes when each object it stored was first stored in the collection (for
  * the search by object).
  */
-const INSERT_EVENTS = `WITH inserted AS (
+const insertEvents = (commit: Commit) => `WITH inserted AS (
   INSERT INTO audit_events (at, actor_kind, actor, address, action, via, api_root, collection_id, request_id,
       object_ids, versions, outcomes, detail)
     SELECT ${NOW_MICROS}, e.actor_kind, e.actor, e.address, e.action, e.via, e.api_root, e.collection_id::uuid, e.request_id,
@@ -102,6 +104,7 @@ const INSERT_EVENTS = `WITH inserted AS (
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
                 $11::text[], $12::text[])
       AS e(actor_kind, actor, address, action, via, api_root, collection_id, request_id, object_ids, versions, outcomes, detail)
+    ${commit === 'unflushed' ? `WHERE ${UNFLUSHED_COMMIT}` : ''}
     RETURNING action, collection_id, at, object_ids, outcomes)
 INSERT INTO audit_object_first (object_id, collection_id, first_at)
   SELECT DISTINCT ON (s.id, i.collection_id) s.id, i.collection_id, i.at
@@ -110,6 +113,26 @@ INSERT INTO audit_object_first (object_id, collection_id, first_at)
 ON CONFLICT DO NOTHING`;
 
 const SEPARATOR = '\u0001';
+
+/**
+ * How a record's transaction commits: `flushed` waits until the write-ahead log is on
+ * disk (pushes, deletes, administration, and reads with `server.audit.flush_reads`);
+ * `unflushed` returns once the record is written, and PostgreSQL flushes it within
+ * about 0.6 s (three wal_writer_delay): a database crash in between loses it.
+ */
+export type Commit = 'flushed' | 'unflushed';
+
+/**
+ * A condition that is always true and makes the statement's own transaction commit
+ * unflushed (synchronous_commit off until its end, which is that commit).
+ */
+const UNFLUSHED_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL";
+
+/** A pull recorded by the statement serving it, and how it commits. */
+export interface PullRecording {
+  readonly event: EventContext;
+  readonly commit: Commit;
+}
 
 /** The statement's parameters: per column, one entry per event. */
 function columnsOf(events: readonly AuditEvent[]): (string | null)[][] {
@@ -124,10 +147,10 @@ function columnsOf(events: readonly AuditEvent[]): (string | null)[][] {
   ];
 }
 
-/** Inserts events with `q` (inside the caller's transaction when it is one). */
-export async function insertAuditEvents(q: Queryable, events: readonly AuditEvent[]): Promise<void> {
+/** Inserts events with `q` (inside the caller's transaction when it is one, whose commit it then is). */
+export async function insertAuditEvents(q: Queryable, events: readonly AuditEvent[], commit: Commit = 'flushed'): Promise<void> {
   try {
-    await q.query(INSERT_EVENTS, columnsOf(events), { name: 'insert_audit_events', prepare: true });
+    await q.query(insertEvents(commit), columnsOf(events), { name: `insert_audit_events_${commit}`, prepare: true });
   } catch (err) {
     throw new AuditUnavailable(err);
   }
@@ -135,6 +158,31 @@ export async function insertAuditEvents(q: Queryable, events: readonly AuditEven
 
 export function insertAuditEvent(q: Queryable, e: AuditEvent): Promise<void> {
   return insertAuditEvents(q, [e]);
+}
+
+/**
+ * An expression that records a pull from inside the statement serving it (the
+ * function of migration 0011), given SQL expressions for the served versions as
+ * arrays: the read pays no round trip of its own, and what is recorded is exactly
+ * what that statement returned.
+ */
+export function pullRecordCall(
+  recording: PullRecording,
+  param: (value: SqlParam) => string,
+  served: { readonly objectIds: string; readonly versions: string },
+): string {
+  const { event } = recording;
+  const context = [event.actorKind, event.actor, event.address, event.via, event.apiRoot, event.collectionId, event.requestId];
+  return `audit_record_pull(${NOW_MICROS}, ${param(context.map((value) => (value === null ? null : storable(value))))}::text[],
+    ${served.objectIds}, ${served.versions}, ${recording.commit === 'flushed'})`;
+}
+
+/**
+ * What a statement that also recorded its pull threw: a lost or busy database stays
+ * what it is (503 with its own reason), anything else was the record's failure.
+ */
+export function pullRecordFailure(err: unknown): unknown {
+  return err instanceof TaxiiError || transientFailure(err) !== undefined ? err : new AuditUnavailable(err);
 }
 
 /** Events written by one statement at most. */
@@ -145,16 +193,18 @@ const MAX_BATCH = 200;
  * together in the next one, so concurrent reads share a round trip and a WAL
  * flush. Each caller still waits until its own event is stored.
  */
-function batchedRecorder(db: Db): (e: AuditEvent) => Promise<void> {
-  let queue: { event: AuditEvent; done: () => void; failed: (err: unknown) => void }[] = [];
+function batchedRecorder(db: Db): (e: AuditEvent, commit?: Commit) => Promise<void> {
+  let queue: { event: AuditEvent; commit: Commit; done: () => void; failed: (err: unknown) => void }[] = [];
   let busy = false;
   /** Writes what queued while the previous statement ran, as one statement, until nothing is left. */
   const drain = async () => {
     while (queue.length > 0) {
       const batch = queue.slice(0, MAX_BATCH);
       queue = queue.slice(batch.length);
+      // One event that must be flushed makes the whole statement wait for it.
+      const commit = batch.some((b) => b.commit === 'flushed') ? 'flushed' : 'unflushed';
       try {
-        await insertAuditEvents(db, batch.map((b) => b.event));
+        await insertAuditEvents(db, batch.map((b) => b.event), commit);
         for (const b of batch) b.done();
       } catch (err) {
         for (const b of batch) b.failed(err);
@@ -162,12 +212,12 @@ function batchedRecorder(db: Db): (e: AuditEvent) => Promise<void> {
     }
     busy = false;
   };
-  return async (event) => {
-    if (busy) return new Promise<void>((done, failed) => void queue.push({ event, done, failed }));
+  return async (event, commit = 'flushed') => {
+    if (busy) return new Promise<void>((done, failed) => void queue.push({ event, commit, done, failed }));
     // Nothing on its way: this event goes at once, alone.
     busy = true;
     try {
-      await insertAuditEvents(db, [event]);
+      await insertAuditEvents(db, [event], commit);
     } finally {
       void drain();
     }

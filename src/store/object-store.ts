@@ -13,7 +13,7 @@ import { listManifest, listObjects, listObjectsJoined } from './objects/pages.js
 import { removeVersions } from './objects/remove.js';
 import type { IncomingObject, JoinedPage, ManifestRow, ObjectRow, Page, VersionRow, WriteOutcome } from './objects/types.js';
 import { createPlannerStatistics } from './planner-statistics.js';
-import type { AuditEvent } from './audit-store.js';
+import type { AuditEvent, PullRecording } from './audit-store.js';
 
 export type { IncomingObject, JoinedPage, ManifestRow, ObjectRow, Page, VersionRow, WriteOutcome } from './objects/types.js';
 export { PAGE_BYTES } from './objects/pages.js';
@@ -33,8 +33,11 @@ export interface ObjectStore {
     audit?: (outcomes: readonly WriteOutcome[]) => AuditEvent,
   ): Promise<WriteOutcome[]>;
   listObjects(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<ObjectRow>>;
-  /** The same page as listObjects, joined; undefined when a row must be rewritten for this reader (redaction). */
-  listObjectsJoined(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<JoinedPage | undefined>;
+  /**
+   * The same page as listObjects, joined; undefined when a row must be rewritten for this reader
+   * (redaction). With `record`, the pull of what it serves is recorded by the same statement.
+   */
+  listObjectsJoined(collectionId: string, query: PageQuery, scope: ReadScope | null, record?: PullRecording): Promise<JoinedPage | undefined>;
   listManifest(collectionId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<ManifestRow>>;
   listVersions(collectionId: string, objectId: string, query: PageQuery, scope: ReadScope | null): Promise<Page<VersionRow>>;
   /**
@@ -58,7 +61,7 @@ export function createObjectStore(db: Db): ObjectStore {
       return outcomes;
     },
     listObjects: (collectionId, query, scope) => listObjects(db, collectionId, query, scope),
-    listObjectsJoined: (collectionId, query, scope) => listObjectsJoined(db, collectionId, query, scope),
+    listObjectsJoined: (collectionId, query, scope, record) => listObjectsJoined(db, collectionId, query, scope, record),
     listManifest: (collectionId, query, scope) => listManifest(db, collectionId, query, scope),
     listVersions: (collectionId, objectId, query, scope) => listVersions(db, collectionId, objectId, query, scope),
     recipientMarkings: (collectionId, ids, scope) => recipientMarkings(db, collectionId, ids, scope),

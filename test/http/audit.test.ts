@@ -204,3 +204,18 @@ t.test('turned off (to measure its cost), TAXII requests are not recorded', asyn
   t.equal((await off.request('alice', { url: '/main/collections/rw/objects/' })).statusCode, 200);
   t.same(await off.store.audit.find({ limit: 10 }), [], 'nothing recorded');
 });
+
+t.test('a read commits its record unflushed unless flush_reads says otherwise, and only that statement does', async (t) => {
+  t.equal((await get('alice', '/main/collections/audited/objects/')).statusCode, 200);
+  for (let i = 0; i < 3; i += 1) {
+    const [setting] = await db.query<{ synchronous_commit: string }>('SHOW synchronous_commit', [], { name: 'test_show_commit' });
+    t.equal(setting?.synchronous_commit, 'on', 'the next statement on the connection commits flushed again');
+  }
+  const config = testConfigJson();
+  config['server'] = { ...(config['server'] as Record<string, unknown>), audit: { flush_reads: true } };
+  const flushing = await createAppWithConfig(config, TEST_ENV);
+  t.teardown(() => flushing.close());
+  t.equal((await flushing.post('alice', '/main/collections/rw/', [indicator()])).statusCode, 202);
+  t.equal((await flushing.request('alice', { url: '/main/collections/rw/objects/' })).statusCode, 200);
+  t.match((await flushing.store.audit.find({ actor: 'alice', limit: 1 }))[0], { action: 'pull', via: 'objects', objectIds: [/^indicator--/] }, 'reads are recorded the same way');
+});

@@ -15,7 +15,8 @@ import { createIngestBudget } from '../ingest-budget.js';
 import { refuseCodedBody } from '../compression.js';
 import { CONTENT_LENGTH_CEILING, declaredLength, limitedBody } from '../content-length.js';
 import { formatMicros } from '../../stix/timestamps.js';
-import { deleteEvent, pushContext, recordPull, unrecorded } from '../audit-trail.js';
+import { deleteEvent, pullRecording, pushContext, recordPull, unrecorded } from '../audit-trail.js';
+import type { CollectionView } from '../../taxii/collections.js';
 
 interface CollectionParams {
   root: string;
@@ -64,14 +65,16 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   /**
    * A page of objects: assembled by the database when every row can be served as
-   * stored (the common case), else row by row with redaction.
+   * stored (the common case; the same statement records the pull), else row by row
+   * with redaction, recorded next.
    */
-  const objectsPage = async (collectionId: string, query: PageQuery, scope: ReadScope) => {
-    const joined = await deps.store.objects.listObjectsJoined(collectionId, query, scope);
-    if (joined !== undefined) return { bounds: joined as PageBounds, joined: joined.joined, disclosed: joined };
-    const page = await deps.store.objects.listObjects(collectionId, query, scope);
-    const disclosed = { objectIds: page.items.map((r) => r.objectId), versions: page.items.map((r) => r.version) };
-    return { bounds: boundsOf(page), joined: served(page.items, scope), disclosed };
+  const objectsPage = async (request: FastifyRequest, collection: CollectionView, via: 'objects' | 'object', query: PageQuery, scope: ReadScope) => {
+    const record = pullRecording(deps, request, collection, via);
+    const joined = await deps.store.objects.listObjectsJoined(collection.id, query, scope, record).catch((err: unknown) => unrecorded(request, err));
+    if (joined !== undefined) return { bounds: joined as PageBounds, joined: joined.joined };
+    const page = await deps.store.objects.listObjects(collection.id, query, scope);
+    await recordPull(deps, request, collection, via, { objectIds: page.items.map((r) => r.objectId), versions: page.items.map((r) => r.version) });
+    return { bounds: boundsOf(page), joined: served(page.items, scope) };
   };
 
   const notFound = (objectId: string, collectionId: string) =>
@@ -79,8 +82,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get<{ Params: CollectionParams }>('/:root/collections/:collection/objects/', async (request, reply) => {
     const { collection, query, finish, scope } = await pagedRead(request, reply, 'objects', PARAMS.objects);
-    const page = await objectsPage(collection.id, query, scope);
-    await recordPull(deps, request, collection, 'objects', page.disclosed);
+    const page = await objectsPage(request, collection, 'objects', query, scope);
     return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 
@@ -104,10 +106,9 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Params: ObjectParams }>('/:root/collections/:collection/objects/:object/', async (request, reply) => {
     const { collection, query, finish, scope } = await pagedRead(request, reply, 'object', PARAMS.object);
     const objectId = request.params.object;
-    const page = await objectsPage(collection.id, { ...query, filter: { ...query.filter, ids: [objectId] } }, scope);
+    const page = await objectsPage(request, collection, 'object', { ...query, filter: { ...query.filter, ids: [objectId] } }, scope);
     // TR25: an unknown (or wholly invisible) object is 404; a known one whose versions are all filtered out is {}.
     if (page.joined === '' && !(await deps.store.objects.exists(collection.id, objectId, scope))) throw notFound(objectId, collection.id);
-    await recordPull(deps, request, collection, 'object', page.disclosed);
     return reply.send(envelopeBody(finish(page.bounds), page.joined));
   });
 

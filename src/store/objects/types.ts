@@ -46,9 +46,6 @@ export interface VersionRow {
  */
 export interface JoinedPage {
   readonly joined: string;
-  /** The versions served, in order: objectIds[i] at versions[i] (for the audit trail). */
-  readonly objectIds: readonly string[];
-  readonly versions: readonly string[];
   readonly count: number;
   readonly first: number | undefined;
   readonly last: number | undefined;
