@@ -12,7 +12,7 @@ import { createAuthThrottle } from './http/auth-throttle.js';
 import { registerAuthentication } from './http/authentication.js';
 import { createBodyAdmission } from './http/body-admission.js';
 import { registerCompression } from './http/compression.js';
-import { capConnections, serverTimeouts } from './http/connection-limits.js';
+import { capConnections, serverOptions } from './http/connection-limits.js';
 import type { AppDeps } from './http/context.js';
 import { authChallenge, frameworkError, registerErrorHandling, writeClientError } from './http/errors.js';
 import { handleNodeDefaults } from './http/node-defaults.js';
@@ -20,6 +20,7 @@ import { registerNegotiation } from './http/negotiation.js';
 import { createRateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
+import { healthRoutes } from './http/routes/health.js';
 import { discoveryRoutes } from './http/routes/root.js';
 import { createWorkTracker } from './http/work-tracker.js';
 import type { ObjectValidator, Strictness } from './stix/object-validator.js';
@@ -55,7 +56,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     return503OnClosing: false,
     clientErrorHandler: writeClientError,
     frameworkErrors: frameworkError,
-    ...serverTimeouts(limits),
+    ...serverOptions(limits, config.server.maxMatchValues),
   });
   capConnections(app.server, limits.maxConnections, limits.maxConnectionsPerAddress);
   handleNodeDefaults(app.server);
@@ -105,6 +106,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     }
   });
 
+  healthRoutes(app, store.db);
   discoveryRoutes(app, deps);
   collectionRoutes(app, deps);
   objectRoutes(app, deps);

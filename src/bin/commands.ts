@@ -67,14 +67,20 @@ function validateCommand(args: readonly string[], out: Output): number {
   const validator = createValidators()[strictness];
   let objects = 0;
   let failed = 0;
+  let unreadable = 0;
   for (const file of files) {
     const report = validateFile(file, validator);
     objects += report.objects;
     failed += report.failures.length;
     for (const line of report.failures) out.log(line);
+    if (report.unreadable !== undefined) {
+      unreadable += 1;
+      out.error(report.unreadable);
+    }
   }
-  out.log(`${files.length} file(s), ${objects} object(s): ${objects - failed} valid, ${failed} invalid (${strictness})`);
-  return failed === 0 ? 0 : 1;
+  const skipped = unreadable === 0 ? '' : `, ${unreadable} file(s) unreadable`;
+  out.log(`${files.length} file(s), ${objects} object(s): ${objects - failed} valid, ${failed} invalid${skipped} (${strictness})`);
+  return failed === 0 && unreadable === 0 ? 0 : 1;
 }
 
 /** Who runs the command line, as the audit trail names them. */

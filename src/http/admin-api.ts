@@ -19,7 +19,7 @@ import type { AdminUser } from '../config/types.js';
 import { taxiiError } from '../errors.js';
 import { levelOf } from '../stix/tlp.js';
 import type { AppDeps } from './context.js';
-import { ADMIN_PREFIX, ADMIN_ROUTE } from './admin-route.js';
+import { ADMIN_PREFIX, ADMIN_ROUTE } from './surfaces.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { parseBasic } from './authentication.js';
 

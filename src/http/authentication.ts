@@ -10,7 +10,7 @@ import type { Authentication, Authenticator } from '../auth/authenticator.js';
 import type { Config } from '../config/types.js';
 import { taxiiError } from '../errors.js';
 import type { AuthThrottle } from './auth-throttle.js';
-import { isAdminRoute } from './admin-route.js';
+import { surfaceOf } from './surfaces.js';
 
 const SYMMETRIC = /^HS/;
 // RFC 7617 §2 and RFC 7235 §2.1: the scheme, one or more spaces, a token68. Canonical base64
@@ -90,8 +90,8 @@ export async function registerAuthentication(
   app.decorateRequest('principal', undefined);
   app.decorateRequest('writeTarget', undefined);
   app.addHook('onRequest', async (request) => {
-    // The admin API authenticates its own users (admin-api.ts), never partners.
-    if (isAdminRoute(request)) return;
+    // Only TAXII routes take partners: the admin API authenticates its own users, operations routes have their own rule (surfaces.ts).
+    if (surfaceOf(request) !== 'taxii') return;
     const header = request.headers.authorization ?? '';
     const scheme = header.slice(0, header.indexOf(' ')).toLowerCase();
     let attempt: { partnerId: string; result: Authentication } | undefined;

@@ -8,8 +8,20 @@ import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ServerLimits } from '../config/types.js';
 
-/** Fastify/Node server options for the timeouts (milliseconds). */
-export function serverTimeouts(limits: ServerLimits) {
+/** Node.js's own bound on a request line and its headers, kept as the floor. */
+const BASE_HEADER_BYTES = 16 * 1024;
+/**
+ * Room per `match[...]` value in the URL: the longest usual STIX id (a 22-character
+ * type such as x-mitre-data-component, `--`, a UUID) and a percent-encoded comma.
+ */
+const URL_BYTES_PER_MATCH_VALUE = 64;
+
+/**
+ * The HTTP server's timeouts and header bound. A `match[id]` list as long as
+ * `max_match_values` allows must fit in the request line (issue 13: 340 ids were
+ * refused with 431 under Node's 16 KB).
+ */
+export function serverOptions(limits: ServerLimits, maxMatchValues: number) {
   const headersMs = limits.headersTimeoutSeconds * 1000;
   const requestMs = Math.max(limits.requestTimeoutSeconds * 1000, headersMs);
   return {
@@ -23,6 +35,7 @@ export function serverTimeouts(limits: ServerLimits) {
       connectionsCheckingInterval: Math.min(1000, headersMs),
       // Checked by the app instead, which answers a TAXII error rather than a bare 400.
       requireHostHeader: false,
+      maxHeaderSize: BASE_HEADER_BYTES + URL_BYTES_PER_MATCH_VALUE * maxMatchValues,
     },
   };
 }

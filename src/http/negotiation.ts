@@ -6,11 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import { taxiiError } from '../errors.js';
 import { acceptsTaxii21, TAXII_MEDIA_TYPE } from '../taxii/media-types.js';
-import { isAdminRoute } from './admin-route.js';
+import { surfaceOf } from './surfaces.js';
 
 export function registerNegotiation(app: FastifyInstance): void {
   app.addHook('onRequest', async (request) => {
-    if (isAdminRoute(request)) return;
+    if (surfaceOf(request) !== 'taxii') return;
     const manifest = /\/manifest\/?(\?|$)/.test(request.url);
     if (!acceptsTaxii21(request.headers.accept, manifest)) {
       throw taxiiError(
@@ -20,10 +20,13 @@ export function registerNegotiation(app: FastifyInstance): void {
     }
   });
   app.addHook('onSend', async (request, reply, payload) => {
-    if (isAdminRoute(request)) {
+    const surface = surfaceOf(request);
+    // Operations routes type their own answers; their refusals are JSON, like the admin API's.
+    if (surface === 'admin' || (surface === 'operations' && (reply.statusCode >= 400 || !reply.hasHeader('content-type')))) {
       reply.header('content-type', 'application/json; charset=utf-8');
       return payload;
     }
+    if (surface === 'operations') return payload;
     reply.header('content-type', TAXII_MEDIA_TYPE);
     return payload;
   });

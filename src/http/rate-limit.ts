@@ -15,7 +15,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { taxiiError } from '../errors.js';
 import { WINDOW_MS, type RateWindows } from '../store/rate-windows.js';
 import { principalOf } from './lookups.js';
-import { isAdminRoute } from './admin-route.js';
+import { surfaceOf } from './surfaces.js';
 
 const SYNC_INTERVAL_MS = 1_000;
 
@@ -164,7 +164,7 @@ const READS = new Set(['GET', 'HEAD']);
 /** After authentication: every request of a partner counts against its read or write limit. */
 export function registerRateLimits(app: FastifyInstance, limiter: RateLimiter): void {
   app.addHook('onRequest', async (request) => {
-    if (isAdminRoute(request)) return;
+    if (surfaceOf(request) !== 'taxii') return;
     const principal = principalOf(request);
     const { readsPerMinute, writesPerMinute } = principal.rateLimits;
     if (READS.has(request.method)) await limiter.take(`reads:${principal.partnerId}`, readsPerMinute, 'reads (GET requests)');

@@ -8,8 +8,10 @@ import type { ObjectValidator } from './object-validator.js';
 export interface FileReport {
   readonly file: string;
   readonly objects: number;
-  /** One line per rejected object (or one for an unreadable file). */
+  /** One line per rejected object. */
   readonly failures: readonly string[];
+  /** Why the file could not be read as STIX at all (then it has no objects and no failures). */
+  readonly unreadable?: string;
 }
 
 function objectsOf(parsed: unknown): unknown[] | undefined {
@@ -27,10 +29,10 @@ export function validateFile(file: string, validator: ObjectValidator): FileRepo
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    return { file, objects: 0, failures: [`${file}: cannot read as JSON: ${(err as Error).message}`] };
+    return { file, objects: 0, failures: [], unreadable: `${file}: cannot read as JSON: ${(err as Error).message}` };
   }
   const objects = objectsOf(parsed);
-  if (objects === undefined) return { file, objects: 0, failures: [`${file}: not a bundle, envelope, list of objects or STIX object`] };
+  if (objects === undefined) return { file, objects: 0, failures: [], unreadable: `${file}: not a bundle, envelope, list of objects or STIX object` };
   const failures: string[] = [];
   objects.forEach((object, index) => {
     const verdict = validator.validate(object, index);

@@ -47,3 +47,13 @@ export async function migrate(db: Db, migrations = readMigrations()): Promise<st
     return done;
   });
 }
+
+/**
+ * The schema's state for readiness (http/routes/health.ts): how many of this
+ * release's migrations the database has. A database restored from an older
+ * backup, or one a newer release migrated, is not this process's schema.
+ */
+export async function appliedMigrations(db: Db): Promise<number> {
+  const rows = await db.query<{ applied: unknown }>('SELECT count(*) AS applied FROM schema_migrations', [], { name: 'count_applied_migrations', prepare: true });
+  return Number(rows[0]?.applied ?? 0);
+}

@@ -82,8 +82,9 @@ function parseVersions(values: string[] | undefined): VersionSelector {
 
 function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[0-9]{1,15}$/.test(text) || Number(text) < 1) bad(`limit must be a whole number greater than 0, got "${text}" (T37)`);
-  return Number(text);
+  // Any number of digits: a limit beyond the largest page is reduced to it (README), however large.
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1) bad(`limit must be a whole number greater than 0, got "${text.slice(0, 40)}" (T37)`);
+  return Math.min(Number(text), Number.MAX_SAFE_INTEGER);
 }
 
 export function parseQuery(query: RawQuery, params: ParamSet, limits: QueryLimits): ParsedQuery {

@@ -4,7 +4,8 @@
  * as soon as a connection opens, and the whole cluster stopped (fast and immediate)
  * and started again: the server process stays up, answers 2xx or 503 with
  * Retry-After (never 500, never a hang) and serves again once the database is
- * back, without a restart.
+ * back, without a restart. Meanwhile its health says so (issue 13): /healthz 200,
+ * /readyz 503 while the database is away, 200 once it is back.
  */
 import t, { type Test } from 'tap';
 import { freePort, type Backend } from '../helpers/throwaway-cluster.js';
@@ -121,8 +122,15 @@ else {
       await cluster.stop(mode);
       const down = Date.now();
       let back = Date.now();
+      const probe = async (path: string) => {
+        const res = await fetch(`http://127.0.0.1:${server.port}${path}`);
+        return { status: res.status, body: (await res.json()) as unknown };
+      };
       try {
-        await sleep(3_000);
+        await sleep(1_000);
+        t.match(await probe('/healthz'), { status: 200, body: { status: 'ok' } }, 'the process is up: /healthz 200');
+        t.match(await probe('/readyz'), { status: 503, body: { status: 'not ready', checks: { database: 'unreachable' } } }, 'but not ready: /readyz 503');
+        await sleep(2_000);
       } finally {
         back = Date.now();
         await cluster.start();
@@ -131,6 +139,7 @@ else {
       t.ok(server.alive(), 'the server survived the outage', { problems: server.problems() });
       const { afterMs } = await waitUntilServing(server.port, 15_000);
       t.comment(`serving again ${afterMs} ms after the database was started`);
+      t.match(await probe('/readyz'), { status: 200, body: { status: 'ready' } }, 'ready again');
       await sleep(1_000);
 
       const inOutage = during.filter((o: Outcome) => o.startedAt + o.ms < back);

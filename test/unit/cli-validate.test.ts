@@ -37,6 +37,15 @@ t.test('one line per failure, a summary, exit 1 when anything fails', async (t) 
   t.match(r.out, /1 file\(s\), 2 object\(s\): 1 valid, 1 invalid \(standard\)/);
 });
 
+t.test('piped, every line arrives: the summary is the last (issue 13)', async (t) => {
+  const many = join(dir, 'many.json');
+  writeFileSync(many, JSON.stringify(Array.from({ length: 4000 }, () => bad)));
+  const r = run(many);
+  const lines = r.out.trimEnd().split('\n');
+  t.equal(lines.length, 4001, 'one line per invalid object, then the summary');
+  t.match(lines.at(-1), /4000 object\(s\): 0 valid, 4000 invalid/);
+});
+
 t.test('lists of objects and single objects are read too; all valid exits 0', async (t) => {
   const r = run(list, single);
   t.equal(r.status, 0, r.out + r.err);
@@ -52,7 +61,12 @@ t.test('--strictness strict refuses legacy x_ properties', async (t) => {
 t.test('unreadable input and bad usage', async (t) => {
   const r = run(notJson);
   t.equal(r.status, 1);
-  t.match(r.out, /cannot read as JSON/);
+  t.match(r.err, /cannot read as JSON/);
+  // Issue 13: files it cannot read were counted as invalid objects ("0 object(s): -2 valid, 2 invalid").
+  const two = run(notJson, join(dir, 'missing.json'));
+  t.equal(two.status, 1);
+  t.match(two.err, /missing\.json: cannot read as JSON: ENOENT/);
+  t.match(two.out, /^2 file\(s\), 0 object\(s\): 0 valid, 0 invalid, 2 file\(s\) unreadable \(standard\)$/m);
   t.equal(run().status, 2, 'no file named');
   t.equal(run('--strictness', 'lenient', list).status, 2, 'unknown level');
 });

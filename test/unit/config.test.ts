@@ -124,6 +124,9 @@ t.test('schema errors name the field', async (t) => {
     /must NOT be valid/,
     'API root "taxii2" would shadow discovery',
   );
+  for (const reserved of ['healthz', 'readyz', 'metrics', 'admin']) {
+    await broken(t, (j) => { (roots(j)[0] as Json)['id'] = reserved; }, 'api_roots.0.id', /must NOT be valid/, `API root "${reserved}" would shadow a path of the server's own (issue 13)`);
+  }
   await broken(t, (j) => { (roots(j)[0] as Json)['id'] = 'Main'; }, 'api_roots.0.id', /pattern/, 'API root id upper case');
   await broken(t, (j) => { at(j, 'server')['page_size'] = { default: 0, max: 10 }; }, 'server.page_size.default', />= 1/, 'page size 0');
   await broken(t, (j) => { at(j, 'server')['cursor_ttl_seconds'] = 30; }, 'server.cursor_ttl_seconds', />= 60/, 'cursor ttl below 60 s');

@@ -460,7 +460,10 @@ t.test('parseQuery: limit (T37)', async (t) => {
   t.equal(parse({ limit: '10' }).limit, 10);
   t.equal(parse({ limit: '0010' }).limit, 10);
   t.equal(parse({ limit: '999999999999999' }).limit, 999_999_999_999_999, 'large values are clamped later, not refused (T40)');
-  for (const bad of ['0', '-1', 'abc', '1.5', '', ' 5', '5 ', '+5', '1e3', '0x10', '0000', '9999999999999999']) {
+  // Issue 13: the README says large limits are reduced; 20 or more digits were refused.
+  t.equal(parse({ limit: '99999999999999999999999' }).limit, Number.MAX_SAFE_INTEGER, 'any number of digits is a (very) large limit');
+  t.equal(parse({ limit: '9999999999999999' }).limit, Number.MAX_SAFE_INTEGER);
+  for (const bad of ['0', '-1', 'abc', '1.5', '', ' 5', '5 ', '+5', '1e3', '0x10', '0000', '000000000000000000000']) {
     expect400(t, () => parse({ limit: bad }), BAD_PARAMETER, `T37: limit=${JSON.stringify(bad)}`);
   }
   expect400(t, () => parse({ limit: ['1', '2'] }), BAD_PARAMETER, 'limit twice');
