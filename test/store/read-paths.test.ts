@@ -1,7 +1,8 @@
 /**
  * The fast read path and the planner statistics (issue 5): a page assembled by
  * the database (listObjectsJoined) is exactly the page listObjects returns, for
- * every reader and filter; rows needing redaction send the reader to the row
+ * every reader and filter, and what it records in the audit trail names exactly
+ * the versions it served (issue 12); rows needing redaction send the reader to the row
  * path; and the store analyses object_versions once a collection has grown.
  */
 import t from 'tap';
@@ -29,6 +30,7 @@ await applyConfig(db, await parseConfig(JSON.stringify({
   partners: [{ id: 'alice', name: 'Alice' }, { id: 'bob', name: 'Bob' }],
 }), 'read-paths.json', {}));
 const store = createStore(db).objects;
+const PULL = { actorKind: 'partner', actor: 'alice', address: '127.0.0.1', via: 'objects', apiRoot: 'main', collectionId: C, requestId: null } as const;
 
 function incoming(type: string, id: string, version: string, facts: WriteFacts, extra: Record<string, unknown> = {}): IncomingObject {
   const raw = JSON.stringify({ type, spec_version: '2.1', id, created: '2021-01-01T00:00:00.000Z', modified: version, name: 'é ✓ 𝄞', ...extra });
@@ -73,15 +75,15 @@ t.test('a joined page equals the row page, for every reader, filter and page siz
         let query: PageQuery = { filter: { versions }, limit };
         for (let pages = 0; pages < 300; pages += 1) {
           const rows = await store.listObjects(C, query, access);
-          const joined = await store.listObjectsJoined(C, query, access);
+          // Pages of 7 record their pull, as an audited read does: many pages, each checked.
+          const recording = limit === 7 ? { event: PULL, commit: 'unflushed' as const } : undefined;
+          const joined = await store.listObjectsJoined(C, query, access, recording);
           if (joined === undefined) {
             t.fail(`${name}: no row of this collection needs redaction at clearance ≥ amber+strict`);
             break;
           }
           const expected = {
             joined: rows.items.map((r) => r.raw).join(','),
-            objectIds: rows.items.map((r) => r.objectId),
-            versions: rows.items.map((r) => r.version),
             count: rows.items.length,
             first: rows.items[0]?.dateAdded,
             last: rows.items[rows.items.length - 1]?.dateAdded,
@@ -90,6 +92,16 @@ t.test('a joined page equals the row page, for every reader, filter and page siz
           if (JSON.stringify(joined) !== JSON.stringify(expected)) {
             t.same(joined, expected, `${name}, ${JSON.stringify(versions)}, limit ${limit}, page ${pages}`);
             break;
+          }
+          if (recording !== undefined && rows.items.length > 0) {
+            const [last] = await db.query<{ ids: string; versions: string }>(
+              'SELECT array_to_json(object_ids)::text AS ids, array_to_json(versions)::text AS versions FROM audit_events ORDER BY id DESC LIMIT 1', [], { name: 'test_last_pull' });
+            const named = { ids: JSON.parse(last?.ids ?? '[]') as string[], versions: JSON.parse(last?.versions ?? '[]') as string[] };
+            const served = { ids: rows.items.map((r) => r.objectId), versions: rows.items.map((r) => r.version) };
+            if (JSON.stringify(named) !== JSON.stringify(served)) {
+              t.same(named, served, `${name}, ${JSON.stringify(versions)}, limit ${limit}, page ${pages}: the record names what was served`);
+              break;
+            }
           }
           if (!rows.more || expected.last === undefined) break;
           query = { ...query, after: expected.last };
