@@ -5,7 +5,7 @@
  * the README's "Project layout".
  */
 const LAYERS = [
-  { name: 'entry points', path: '^src/(server|app|reload|startup|workers)\\.ts$|^src/bin/' },
+  { name: 'entry points', path: '^src/(server|app|reload|startup|workers|metrics-cluster|metrics-listener)\\.ts$|^src/bin/' },
   { name: 'http', path: '^src/http/' },
   { name: 'admin', path: '^src/admin/' },
   { name: 'ingest', path: '^src/ingest\\.ts$' },

@@ -52,6 +52,7 @@ expect 'No object report--0f0e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a25'
 expect "TLP:AMBER+STRICT exceeds this collection's maximum, TLP:AMBER"
 expect 'this collection requires a TLP marking on every object'
 expect '{"status":"ready","checks":{"database":"ok","migrations":"ok","shutdown":"ok"}}'
+expect 'taxii_objects_stored_total{collection="alliance/cert-eu-advisories",partner="cert-eu"} 6'
 # CERT-EU's manifest lists all five reports; CERT-FR's exactly the CLEAR, GREEN and AMBER ones.
 grep '1a21' "$workdir/out.txt" | grep '1a24' | grep -q '1a25' || { echo "walkthrough: CERT-EU should see every report"; exit 1; }
 grep '"objects":\[{"id":"report--0f0e1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a21"' "$workdir/out.txt" | grep '1a22' | grep '1a23' | grep -v '1a24' | grep -qv '1a25' ||

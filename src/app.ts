@@ -20,6 +20,7 @@ import { registerNegotiation } from './http/negotiation.js';
 import { createRateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
+import { countRequests, createMetrics, metricsRoute, type MetricsSource } from './http/metrics.js';
 import { healthRoutes } from './http/routes/health.js';
 import { discoveryRoutes } from './http/routes/root.js';
 import { createWorkTracker } from './http/work-tracker.js';
@@ -36,6 +37,8 @@ export interface BuildOptions {
   readonly logger?: FastifyBaseLogger | boolean;
   /** Per strictness level; built from the project's STIX schemas when absent. */
   readonly validators?: Readonly<Record<Strictness, ObjectValidator>>;
+  /** What /metrics serves; this app's own registry when absent (a worker asks its primary instead). */
+  readonly metricsSource?: MetricsSource;
 }
 
 const OTHER_BODY_LIMIT = 64 * 1024;
@@ -61,6 +64,8 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   capConnections(app.server, limits.maxConnections, limits.maxConnectionsPerAddress);
   handleNodeDefaults(app.server);
   app.decorate('writesInProgress', createWorkTracker());
+  const metrics = config.metrics === undefined ? undefined : createMetrics(store, { partnerLabels: config.metrics.partnerLabels });
+  app.decorate('metrics', metrics);
 
   const deps: AppDeps = {
     config,
@@ -73,9 +78,11 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     }),
     bodies: createBodyAdmission(limits.bodyBytesInFlight, limits.partnerBodyBytesInFlight),
     writes: app.writesInProgress,
+    metrics,
   };
 
   registerErrorHandling(app, authChallenge(config.auth.basic, config.auth.jwt !== undefined));
+  if (metrics !== undefined) countRequests(app, metrics);
   app.addHook('onRequest', async (request) => {
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed.
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
@@ -107,6 +114,10 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   });
 
   healthRoutes(app, store.db);
+  if (metrics !== undefined && config.metrics !== undefined && config.metrics.tokenHashes.length > 0) {
+    const own: MetricsSource = async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() });
+    metricsRoute(app, options.metricsSource ?? own, config.metrics.tokenHashes, throttle);
+  }
   discoveryRoutes(app, deps);
   collectionRoutes(app, deps);
   objectRoutes(app, deps);

@@ -15,6 +15,10 @@ import type { Config } from './config/types.js';
 import { DataDirHeld } from './store/data-dir-lock.js';
 import { openDb, type Db } from './store/db.js';
 import { getOrCreateSecret } from './store/secrets.js';
+import type { Registry } from 'prom-client';
+import type { MetricsSource } from './http/metrics.js';
+import { askPrimaryForMetrics, primaryMetrics, shareWithPrimary } from './metrics-cluster.js';
+import { listenForMetrics } from './metrics-listener.js';
 import { createStore } from './store/index.js';
 import { openDatabase, prepareDatabase, readConfig, readEnvironment, type Environment } from './startup.js';
 import { EnvironmentError, parsePositiveInteger, resolveWorkerCount, superviseWorkers } from './workers.js';
@@ -77,16 +81,19 @@ async function startPurge(db: Db, config: Config, logger: Logger): Promise<() =>
 interface Serving {
   /** The port listened on (TAXII_PORT=0 picks a free one). */
   readonly port: number;
+  /** The app's metrics registry, when metrics are on. */
+  readonly metrics: Registry | undefined;
   stop(): Promise<void>;
 }
 
 /** Builds the app on an open, prepared database and listens; returns how to stop it. */
-async function serve(db: Db, config: Config, cursorSecret: Buffer, logger: Logger, settings: Settings): Promise<Serving> {
-  const app = await buildApp({ config, store: createStore(db), cursorSecret, logger });
+async function serve(db: Db, config: Config, cursorSecret: Buffer, logger: Logger, settings: Settings, metricsSource?: MetricsSource): Promise<Serving> {
+  const app = await buildApp({ config, store: createStore(db), cursorSecret, logger, ...(metricsSource !== undefined && { metricsSource }) });
   await app.listen({ host: settings.host, port: settings.port });
   const address = app.server.address();
   return {
     port: typeof address === 'object' && address !== null ? address.port : settings.port,
+    metrics: app.metrics?.registry,
     async stop() {
       const { writesFinished } = await closeGracefully(app, config.server.limits.shutdownGraceSeconds * 1000);
       if (!writesFinished) logger.warn('writes still in progress when the database was closed');
@@ -117,7 +124,8 @@ function readyMessage(settings: Settings, port: number): string {
 async function runWorker(settings: Settings, logger: Logger): Promise<void> {
   const config = await readConfig(settings.environment, process.env);
   const db = await openPool(settings.environment, settings.poolSize, config);
-  const serving = await serve(db, config, await getOrCreateSecret(db, CURSOR_SECRET), logger, settings);
+  const serving = await serve(db, config, await getOrCreateSecret(db, CURSOR_SECRET), logger, settings, config.metrics === undefined ? undefined : askPrimaryForMetrics());
+  if (serving.metrics !== undefined) shareWithPrimary(serving.metrics);
   // A terminal's Ctrl-C or hangup reaches every process of the group; the primary decides
   // (SIGTERM to stop, SIGHUP re-applies the configuration, which workers read from the database).
   process.on('SIGINT', () => undefined);
@@ -145,6 +153,10 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
 
   if (workers === 1) {
     const serving = await serve(db, config, cursorSecret, logger, settings);
+    const registry = serving.metrics;
+    const metricsListener = config.metrics?.listen === undefined || registry === undefined
+      ? undefined
+      : await listenForMetrics(config.metrics.listen, async () => ({ contentType: registry.contentType, text: await registry.metrics() }), logger);
     // On the embedded database, the administration commands run in here (see bin/control-socket.ts).
     const closeControl = environment.databaseUrl === undefined
       ? serveControl(environment.dataDir, db, {
@@ -156,19 +168,26 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
       stopPurge();
       reload.stop();
       await closeControl();
+      await metricsListener?.close();
       await serving.stop();
     });
-    logger.info({ ...where, port: serving.port }, readyMessage(settings, serving.port));
+    logger.info({ ...where, port: serving.port, ...(metricsListener !== undefined && { metricsPort: metricsListener.port }) }, readyMessage(settings, serving.port));
     return;
   }
+  // Workers ask the primary for every worker's metrics; a listener of their own is the primary's.
+  const clusterMetrics = config.metrics === undefined ? undefined : primaryMetrics();
+  const metricsListener = config.metrics?.listen === undefined || clusterMetrics === undefined
+    ? undefined
+    : await listenForMetrics(config.metrics.listen, clusterMetrics, logger);
   superviseWorkers({
     count: workers,
     logger,
     stopTimeoutMs: (config.server.limits.shutdownGraceSeconds + 10) * 1000,
-    onReady: (port) => logger.info({ ...where, workers, port }, readyMessage(settings, port)),
+    onReady: (port) => logger.info({ ...where, workers, port, ...(metricsListener !== undefined && { metricsPort: metricsListener.port }) }, readyMessage(settings, port)),
     close: async () => {
       stopPurge();
       reload.stop();
+      await metricsListener?.close();
       await db.close();
     },
   });

@@ -44,6 +44,7 @@ interface RawConfig {
     jwt?: { algorithm: string; key: RawSecretRef; issuer?: string; audience?: string };
   };
   admin_api?: { users: { id: string; api_keys: RawSecretRef[] }[] };
+  metrics?: { port?: number; host?: string; tokens?: RawSecretRef[]; partner_labels?: number };
   api_roots: {
     id: string;
     title: string;
@@ -234,8 +235,20 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
     adminUsers.push({ id: u.id, apiKeyHashes: await keyHashes(file, `admin_api.users.${i}.api_keys`, u.api_keys, env) });
   }
 
+  const metricsRaw = cfg.metrics;
+  if (metricsRaw !== undefined && metricsRaw.port === undefined && (metricsRaw.tokens ?? []).length === 0) {
+    throw new ConfigError(file, 'metrics', 'give a port of its own, or tokens for /metrics on the TAXII port (or both)');
+  }
+
   const config: Config = {
     ...(adminUsers.length > 0 && { adminApi: { users: adminUsers } }),
+    ...(metricsRaw !== undefined && {
+      metrics: {
+        ...(metricsRaw.port !== undefined && { listen: { port: metricsRaw.port, host: metricsRaw.host ?? '127.0.0.1' } }),
+        tokenHashes: await keyHashes(file, 'metrics.tokens', metricsRaw.tokens ?? [], env),
+        partnerLabels: metricsRaw.partner_labels ?? 50,
+      },
+    }),
     server: {
       title: cfg.server.title,
       ...(cfg.server.description !== undefined && { description: cfg.server.description }),

@@ -131,11 +131,23 @@ export interface AdminUser {
   readonly apiKeyHashes: readonly string[];
 }
 
+/** Where Prometheus reads the metrics (README, "Metrics"). */
+export interface MetricsConfig {
+  /** A listener of its own, serving /metrics without credentials. */
+  readonly listen?: { readonly port: number; readonly host: string };
+  /** scrypt hashes of the bearer tokens that may read /metrics on the TAXII port; none, it is not served there. */
+  readonly tokenHashes: readonly string[];
+  /** Partners named in labels; the others are counted as `other`. */
+  readonly partnerLabels: number;
+}
+
 export interface Config {
   readonly server: ServerSettings;
   readonly auth: { readonly basic: boolean; readonly jwt?: JwtConfig };
   /** The admin API; absent, it is off. */
   readonly adminApi?: { readonly users: readonly AdminUser[] };
+  /** Prometheus metrics; absent, they are off. */
+  readonly metrics?: MetricsConfig;
   readonly apiRoots: readonly ApiRootConfig[];
   readonly groups: readonly GroupConfig[];
   readonly partners: readonly PartnerConfig[];

@@ -123,6 +123,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, users:
         actorKind: 'admin', actor: `api:${request.adminId ?? '?'}`, address: request.ip, action: 'admin', via,
         apiRoot: null, collectionId: null, requestId: request.id, detail,
       });
+      deps.metrics?.audited('admin');
     } catch (err) {
       request.log.error({ err }, 'admin change not recorded in the audit trail');
       throw taxiiError('UNAVAILABLE', `${via} was done, but could not be recorded in the audit trail; check the server's log.`, undefined, 5);

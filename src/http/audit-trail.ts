@@ -19,6 +19,7 @@ async function record(deps: AppDeps, request: FastifyRequest, collection: Collec
   if (!deps.config.server.audit.enabled) return;
   try {
     await deps.store.audit.record({ ...contextOf(request, collection, event.via), ...event }, readCommit(deps));
+    deps.metrics?.audited(event.action);
   } catch (err) {
     request.log.error({ err }, 'audit trail not written; the request is refused');
     throw unavailable();

@@ -6,6 +6,7 @@ import type { CollectionView } from '../taxii/collections.js';
 import type { Store } from '../store/index.js';
 import type { CursorCodec } from '../taxii/cursor.js';
 import type { BodyAdmission } from './body-admission.js';
+import type { Metrics } from './metrics.js';
 import type { WorkTracker } from './work-tracker.js';
 
 export interface AppDeps {
@@ -18,12 +19,16 @@ export interface AppDeps {
   readonly bodies: BodyAdmission;
   /** Writes in progress, which shutdown waits for. */
   readonly writes: WorkTracker;
+  /** Prometheus counters; undefined when metrics are off. */
+  readonly metrics: Metrics | undefined;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** Add Objects and Delete handlers still running (see shutdown.ts). */
     writesInProgress: WorkTracker;
+    /** Its Prometheus registry and counters, when metrics are on (server.ts serves them on a port of their own). */
+    metrics: Metrics | undefined;
   }
   interface FastifyRequest {
     principal: Principal | undefined;

@@ -138,7 +138,8 @@ function logUnavailable(request: FastifyRequest, error: TaxiiError): void {
 
 export function registerErrorHandling(app: FastifyInstance, challenge: string): void {
   const sendError = (reply: FastifyReply, request: FastifyRequest, error: TaxiiError): FastifyReply => {
-    if (error.status === 401) reply.header('www-authenticate', challenge);
+    // A route that challenges otherwise (the metrics' bearer token) has said so already.
+    if (error.status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', challenge);
     if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
     // Refused before its body arrived: reading the rest only to discard it would let a
     // client trickle a body on a connection it has no right to hold.

@@ -38,6 +38,8 @@ export interface Db extends Queryable {
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /** Connections open, idle, and requests waiting for one (metrics); PGlite has one, never waited for here. */
+  connections(): { readonly open: number; readonly idle: number; readonly waiting: number };
 }
 
 /** How long the database may take, in milliseconds (PostgreSQL only; PGlite runs in-process). */
@@ -210,6 +212,7 @@ function createPgDb(connectionString: string, poolSize: number, timeouts: DbTime
       }
     },
     close: () => pool.end(),
+    connections: () => ({ open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }
 
@@ -233,6 +236,7 @@ async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
     exec: base.exec,
     transaction: (fn) => lite.transaction((tx) => fn(wrap(tx))),
     close: () => lite.close(),
+    connections: () => ({ open: lite.closed ? 0 : 1, idle: 0, waiting: 0 }),
   };
 }
 

@@ -28,6 +28,8 @@ export interface StatusStore {
   find(id: string, apiRootId: string, partnerId: string): Promise<StatusRecord | undefined>;
   /** Removes statuses last updated before `olderThan` (µs); returns how many. */
   purge(olderThan: number): Promise<number>;
+  /** How many are kept, by state (metrics). */
+  countByState(): Promise<Record<'pending' | 'complete', number>>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -79,6 +81,14 @@ export function createStatusStore(db: Db): StatusStore {
     async purge(olderThan) {
       const rows = await db.query('DELETE FROM statuses WHERE updated_at < $1::bigint RETURNING 1', [String(olderThan)], { name: 'purge_statuses' });
       return rows.length;
+    },
+
+    async countByState() {
+      const rows = await db.query<{ status: 'pending' | 'complete'; n: unknown }>(
+        'SELECT status, count(*) AS n FROM statuses GROUP BY status', [], { name: 'count_statuses_by_state', prepare: true });
+      const counts = { pending: 0, complete: 0 };
+      for (const r of rows) counts[r.status] = Number(r.n);
+      return counts;
     },
   };
 }

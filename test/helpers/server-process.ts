@@ -1,13 +1,13 @@
 /**
  * The production entry point (src/server.ts) as a child process, run with the
  * TypeScript loader tap runs the tests with (its workers inherit it), its JSON log
- * lines collected as they come. Used by the workers test and the fault suite.
+ * lines collected as they come. Used by the workers and shutdown tests and the fault suite.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
-const LOADER = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
+export const SERVER = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
+export const LOADER = process.execArgv.filter((arg) => arg.includes('@tapjs/typescript'));
 
 export interface ChildServer {
   readonly child: ChildProcess;

@@ -338,6 +338,7 @@ t.test('add: an empty list returns [] without touching the database', async (t) 
       return db.transaction(fn);
     },
     close: () => Promise.resolve(),
+    connections: () => db.connections(),
   };
   t.same(await createStore(spy).objects.add(C_ADD, 'alice', []), []);
   t.equal(calls, 0, 'no query, no transaction');

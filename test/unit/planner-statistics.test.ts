@@ -21,6 +21,7 @@ function fakeDb(options: { failAnalyse?: boolean } = {}) {
     },
     transaction: () => Promise.reject(new Error('unused')),
     close: async () => undefined,
+    connections: () => ({ open: 1, idle: 1, waiting: 0 }),
   } satisfies Db;
   return { db, calls, state };
 }

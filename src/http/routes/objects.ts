@@ -1,7 +1,7 @@
 /** Get objects (E7), add objects (E8), get an object (E9), delete (E10), versions (E11), manifest (E6). */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { taxiiError } from '../../errors.js';
-import { addObjects, parseEnvelope } from '../../ingest.js';
+import { ALREADY_PRESENT, addObjects, parseEnvelope } from '../../ingest.js';
 import { STIX_MEDIA_TYPE, isTaxii21ContentType } from '../../taxii/media-types.js';
 import { PARAMS, parseQuery, type ParamSet, type RawQuery } from '../../taxii/query-params.js';
 import type { AppDeps } from '../context.js';
@@ -71,10 +71,20 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
   const objectsPage = async (request: FastifyRequest, collection: CollectionView, via: 'objects' | 'object', query: PageQuery, scope: ReadScope) => {
     const record = pullRecording(deps, request, collection, via);
     const joined = await deps.store.objects.listObjectsJoined(collection.id, query, scope, record).catch((err: unknown) => unrecorded(request, err));
-    if (joined !== undefined) return { bounds: joined as PageBounds, joined: joined.joined };
+    if (joined !== undefined) {
+      if (record !== undefined && joined.count > 0) deps.metrics?.audited('pull');
+      countServed(request, collection, joined.count);
+      return { bounds: joined as PageBounds, joined: joined.joined };
+    }
     const page = await deps.store.objects.listObjects(collection.id, query, scope);
     await recordPull(deps, request, collection, via, { objectIds: page.items.map((r) => r.objectId), versions: page.items.map((r) => r.version) });
+    countServed(request, collection, page.items.length);
     return { bounds: boundsOf(page), joined: served(page.items, scope) };
+  };
+
+  /** What a read served, for the metrics (a HEAD serves nothing). */
+  const countServed = (request: FastifyRequest, collection: CollectionView, objects: number) => {
+    if (objects > 0 && request.method !== 'HEAD') deps.metrics?.served(collection, principalOf(request).partnerId, objects);
   };
 
   const notFound = (objectId: string, collectionId: string) =>
@@ -90,6 +100,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const { collection, query, finish, scope } = await pagedRead(request, reply, 'manifest', PARAMS.objects);
     const page = await deps.store.objects.listManifest(collection.id, query, scope);
     await recordPull(deps, request, collection, 'manifest', { objectIds: page.items.map((r) => r.id), versions: page.items.map((r) => r.version) });
+    countServed(request, collection, page.items.length);
     const paging = finish(boundsOf(page));
     if (page.items.length === 0) return paging;
     return {
@@ -118,6 +129,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     const page = await deps.store.objects.listVersions(collection.id, objectId, query, scope);
     if (page.items.length === 0 && !(await deps.store.objects.exists(collection.id, objectId, scope))) throw notFound(objectId, collection.id);
     await recordPull(deps, request, collection, 'versions', { objectIds: page.items.map(() => objectId), versions: page.items.map((v) => v.version) });
+    countServed(request, collection, page.items.length);
     const paging = finish(boundsOf(page));
     return page.items.length === 0 ? paging : { ...paging, versions: page.items.map((v) => v.version) };
   });
@@ -139,6 +151,7 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (deleted === 0) {
       throw taxiiError('NOT_FOUND', `No object ${request.params.object} (or no version matching the filters) in collection ${collection.id}.`);
     }
+    if (audit !== undefined) deps.metrics?.audited('delete');
     return reply.code(200).send();
   });
 
@@ -192,6 +205,11 @@ export function objectRoutes(app: FastifyInstance, deps: AppDeps): void {
         })).catch((err: unknown) => unrecorded(request, err));
       } finally {
         release();
+      }
+      if (deps.metrics !== undefined) {
+        const present = status.successes.filter((s) => s.message === ALREADY_PRESENT).length;
+        deps.metrics.received(target, principalOf(request).partnerId, { stored: status.successes.length - present, present, refused: status.failures.length });
+        if (deps.config.server.audit.enabled) deps.metrics.audited('push');
       }
       return reply.code(202).send(statusResource(status));
     },
