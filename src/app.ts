@@ -21,7 +21,7 @@ import { createRateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { countRequests, createMetrics, metricsRoute, type MetricsSource } from './http/metrics.js';
-import { healthRoutes } from './http/routes/health.js';
+import { contractRoute, healthRoutes } from './http/routes/health.js';
 import { discoveryRoutes } from './http/routes/root.js';
 import { createWorkTracker } from './http/work-tracker.js';
 import type { ObjectValidator, Strictness } from './stix/object-validator.js';
@@ -64,6 +64,12 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   capConnections(app.server, limits.maxConnections, limits.maxConnectionsPerAddress);
   handleNodeDefaults(app.server);
   app.decorate('writesInProgress', createWorkTracker());
+  // Every route as registered, for the OpenAPI contract test (test/http/openapi-contract.test.ts).
+  const routes: { method: string; url: string }[] = [];
+  app.decorate('routeTable', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   const metrics = config.metrics === undefined ? undefined : createMetrics(store, { partnerLabels: config.metrics.partnerLabels });
   app.decorate('metrics', metrics);
 
@@ -114,6 +120,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   });
 
   healthRoutes(app, store.db);
+  contractRoute(app);
   if (metrics !== undefined && config.metrics !== undefined && config.metrics.tokenHashes.length > 0) {
     const own: MetricsSource = async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() });
     metricsRoute(app, options.metricsSource ?? own, config.metrics.tokenHashes, throttle);

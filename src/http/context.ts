@@ -29,6 +29,8 @@ declare module 'fastify' {
     writesInProgress: WorkTracker;
     /** Its Prometheus registry and counters, when metrics are on (server.ts serves them on a port of their own). */
     metrics: Metrics | undefined;
+    /** Every route registered: method and URL pattern. */
+    routeTable: readonly { readonly method: string; readonly url: string }[];
   }
   interface FastifyRequest {
     principal: Principal | undefined;

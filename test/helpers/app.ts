@@ -11,6 +11,7 @@
  * Requests go through `inject()`; `headersFor(partner)` gives Basic credentials
  * and the TAXII Accept header.
  */
+import { appendFileSync } from 'node:fs';
 import type { FastifyBaseLogger, FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -19,6 +20,7 @@ import { applyConfig } from '../../src/store/config-sync.js';
 import { createStore, type Store } from '../../src/store/index.js';
 import { getOrCreateSecret } from '../../src/store/secrets.js';
 import { openTestDb, type TestDb } from './database.js';
+import { contractProblems } from './openapi-contract.js';
 
 export const TAXII = 'application/taxii+json;version=2.1';
 
@@ -144,6 +146,27 @@ export async function createTestApp(options: TestConfigOptions = {}, testDb?: Te
   });
 }
 
+/**
+ * Every response the app gives through `inject` is checked against openapi.yaml
+ * (test/helpers/openapi-contract.ts); a response that breaks it fails the test
+ * that received it.
+ */
+function holdToContract(app: FastifyInstance): void {
+  const inject = app.inject.bind(app) as (options: InjectOptions | string) => Promise<LightMyRequestResponse>;
+  const checked = async (options: InjectOptions | string): Promise<LightMyRequestResponse> => {
+    const response = await inject(options);
+    const { method = 'GET', url = '/' } = typeof options === 'string' ? { url: options } : options;
+    const problems = contractProblems(String(method).toUpperCase(), typeof url === 'string' ? url : url.pathname ?? '/', response);
+    if (problems.length > 0) {
+      const report = process.env['OPENAPI_CONTRACT_REPORT'];
+      if (report !== undefined) appendFileSync(report, `${problems.join('\n')}\n`);
+      else throw new Error(`the response breaks openapi.yaml:\n${problems.join('\n')}`);
+    }
+    return response;
+  };
+  Object.assign(app, { inject: (options?: InjectOptions | string) => (options === undefined ? inject(options as unknown as string) : checked(options)) });
+}
+
 export interface AppWithConfigOptions {
   /** A database shared with another app of the same test; a fresh one otherwise. */
   readonly testDb?: TestDb;
@@ -172,6 +195,7 @@ export async function createAppWithConfig(
   const cursorSecret = await getOrCreateSecret(database.db, 'cursor-hmac');
   const app = await buildApp({ config, store, cursorSecret, ...(options.logger !== undefined && { logger: options.logger }) });
   await app.ready();
+  holdToContract(app);
   const request: TestApp['request'] = (partner, opts) =>
     app.inject({
       ...opts,

@@ -1,7 +1,7 @@
 /**
  * Health for load balancers and orchestrators (issue 13), outside the TAXII tree
  * and without authentication: they disclose nothing but whether this process
- * can serve.
+ * can serve. And the server's OpenAPI document, public like the README.
  *
  * - `GET /healthz`: the process is up and answering (touches nothing else).
  * - `GET /readyz`: it can serve: the database answers within a bound, holds
@@ -10,7 +10,10 @@
  *   check here. During shutdown it answers 503 while requests in flight finish,
  *   so a load balancer stops sending new ones first.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { PROJECT_ROOT } from '../../paths.js';
 import { appliedMigrations, readMigrations } from '../../store/migrate.js';
 import type { Db } from '../../store/db.js';
 import { OPERATIONS_ROUTE } from '../surfaces.js';
@@ -50,4 +53,10 @@ export function healthRoutes(app: FastifyInstance, db: Db): void {
     if (!ready) request.log.warn({ checks }, 'not ready');
     return reply.code(ready ? 200 : 503).type('application/json; charset=utf-8').send({ status: ready ? 'ready' : 'not ready', checks });
   });
+}
+
+/** The server's own contract, as shipped with it (openapi.yaml), for client generators and tooling. */
+export function contractRoute(app: FastifyInstance): void {
+  const document = readFileSync(join(PROJECT_ROOT, 'openapi.yaml'), 'utf8');
+  app.get('/openapi.yaml', { config: OPERATIONS_ROUTE }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(document));
 }
