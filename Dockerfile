@@ -1,13 +1,17 @@
-# taxii-exchange: build the TypeScript, then run the compiled server on Node 20.
-FROM node:20-bookworm-slim AS build
+# taxii-exchange: build the TypeScript in one stage, run the compiled server in
+# another with production dependencies only, as user node, on Node.js 24 LTS.
+# The embedded database lives in the volume; give it your configuration
+# (TAXII_CONFIG): without one, the demo configuration is refused on 0.0.0.0
+# unless TAXII_DEMO=1. README "Docker".
+FROM node:24.11.1-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+RUN npx tsc -p tsconfig.build.json && chmod +x dist/src/bin/cli.js
 
-FROM node:20-bookworm-slim
+FROM node:24.11.1-bookworm-slim
 ENV NODE_ENV=production TAXII_HOST=0.0.0.0 TAXII_PORT=8000 TAXII_DATA_DIR=/var/lib/taxii-exchange
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -17,8 +21,12 @@ COPY schemas ./schemas
 COPY migrations ./migrations
 COPY config ./config
 COPY bin ./bin
+COPY openapi.yaml ./
 RUN ln -s /app/bin/taxii-exchange /usr/local/bin/taxii-exchange \
   && mkdir -p /var/lib/taxii-exchange && chown node:node /var/lib/taxii-exchange
 USER node
+VOLUME /var/lib/taxii-exchange
 EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.TAXII_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "--max-old-space-size=160", "dist/src/server.js"]

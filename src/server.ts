@@ -134,9 +134,26 @@ async function runWorker(settings: Settings, logger: Logger): Promise<void> {
   logger.info({ poolSize: settings.poolSize }, 'worker ready');
 }
 
+/** Loopback addresses: what only this machine reaches. */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/**
+ * The demo configuration's keys are in the README: it serves this machine only,
+ * unless TAXII_DEMO=1 says exposing it is meant (issue 13: a `docker run` that
+ * forgot TAXII_CONFIG served them on 0.0.0.0).
+ */
+function refuseExposedDemo(config: Config, host: string): void {
+  if (!config.demo || LOOPBACK.test(host) || process.env['TAXII_DEMO'] === '1') return;
+  throw new EnvironmentError(
+    `the demo configuration (its keys are published in the README) listens on loopback only, not ${host}: ` +
+      'set TAXII_CONFIG to your own configuration, or TAXII_DEMO=1 to expose the demo anyway',
+  );
+}
+
 async function runPrimary(settings: Settings, workers: number, logger: Logger): Promise<void> {
   const { environment } = settings;
   const config = await readConfig(environment, process.env);
+  refuseExposedDemo(config, settings.host);
   const db = await openPool(environment, workers > 1 ? SUPERVISOR_POOL_SIZE : settings.poolSize, config);
   let cursorSecret: Buffer;
   try {

@@ -44,6 +44,7 @@ interface RawConfig {
     jwt?: { algorithm: string; key: RawSecretRef; issuer?: string; audience?: string };
   };
   admin_api?: { users: { id: string; api_keys: RawSecretRef[] }[] };
+  demo?: boolean;
   metrics?: { port?: number; host?: string; tokens?: RawSecretRef[]; partner_labels?: number };
   api_roots: {
     id: string;
@@ -241,6 +242,7 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
   }
 
   const config: Config = {
+    demo: cfg.demo ?? false,
     ...(adminUsers.length > 0 && { adminApi: { users: adminUsers } }),
     ...(metricsRaw !== undefined && {
       metrics: {

@@ -142,6 +142,8 @@ export interface MetricsConfig {
 }
 
 export interface Config {
+  /** A demonstration configuration, whose keys are published: served on loopback only unless TAXII_DEMO=1. */
+  readonly demo: boolean;
   readonly server: ServerSettings;
   readonly auth: { readonly basic: boolean; readonly jwt?: JwtConfig };
   /** The admin API; absent, it is off. */
