@@ -21,6 +21,7 @@ import { createRateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
 import { countRequests, createMetrics, metricsRoute, type MetricsSource } from './http/metrics.js';
+import { refuseUntrustedCertificates, tlsOptions } from './http/tls.js';
 import { contractRoute, healthRoutes } from './http/routes/health.js';
 import { discoveryRoutes } from './http/routes/root.js';
 import { createWorkTracker } from './http/work-tracker.js';
@@ -46,6 +47,16 @@ const TAXII_BODY = /^application\/taxii\+json\s*(;.*)?$/i;
 // I-JSON (RFC 7493 §2.1) and RFC 8259 §8.1: JSON text exchanged between systems is UTF-8.
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/**
+ * The server's options: plain HTTP, or with `server.tls` HTTPS, which Fastify builds
+ * from its `https` object alone (its `http` one is then ignored), so the same
+ * timeouts and header bound go there too.
+ */
+function listening(limits: Config['server']['limits'], config: Config) {
+  const { http, ...rest } = serverOptions(limits, config.server.maxMatchValues);
+  return config.server.tls === undefined ? { ...rest, http } : { ...rest, https: { ...http, ...tlsOptions(config.server.tls) } };
+}
+
 export async function buildApp(options: BuildOptions): Promise<FastifyInstance> {
   const { config, store } = options;
   const { limits } = config.server;
@@ -59,7 +70,9 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
     return503OnClosing: false,
     clientErrorHandler: writeClientError,
     frameworkErrors: frameworkError,
-    ...serverOptions(limits, config.server.maxMatchValues),
+    ...listening(limits, config),
+    // X-Forwarded-For only from the configured reverse proxies (request.ip is then the client's).
+    ...(config.server.trustedProxies !== undefined && { trustProxy: [...config.server.trustedProxies] }),
   });
   capConnections(app.server, limits.maxConnections, limits.maxConnectionsPerAddress);
   handleNodeDefaults(app.server);
@@ -88,6 +101,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   };
 
   registerErrorHandling(app, authChallenge(config.auth.basic, config.auth.jwt !== undefined));
+  if (config.server.tls !== undefined) refuseUntrustedCertificates(app, config.server.tls);
   if (metrics !== undefined) countRequests(app, metrics);
   app.addHook('onRequest', async (request) => {
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is malformed.
@@ -98,7 +112,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   registerNegotiation(app);
   registerCompression(app);
   const throttle = createAuthThrottle(limits);
-  await registerAuthentication(app, config, deps.authenticator, throttle);
+  await registerAuthentication(app, config, deps.authenticator, throttle, (texts) => store.directory.partnersByCertificate(texts));
   registerRateLimits(app, createRateLimiter(store.rateWindows, app.log));
   // PostgreSQL text cannot hold NUL: a path naming one names nothing that exists.
   app.addHook('onRequest', async (request) => {

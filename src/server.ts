@@ -19,6 +19,7 @@ import type { Registry } from 'prom-client';
 import type { MetricsSource } from './http/metrics.js';
 import { askPrimaryForMetrics, primaryMetrics, shareWithPrimary } from './metrics-cluster.js';
 import { listenForMetrics } from './metrics-listener.js';
+import { reloadTls, TlsFilesUnreadable } from './http/tls.js';
 import { createStore } from './store/index.js';
 import { openDatabase, prepareDatabase, readConfig, readEnvironment, type Environment } from './startup.js';
 import { EnvironmentError, parsePositiveInteger, resolveWorkerCount, superviseWorkers } from './workers.js';
@@ -83,8 +84,12 @@ interface Serving {
   readonly port: number;
   /** The app's metrics registry, when metrics are on. */
   readonly metrics: Registry | undefined;
+  /** Re-reads the TLS files, when the server terminates TLS (SIGHUP). */
+  reloadTls(): void;
   stop(): Promise<void>;
 }
+
+const RELOAD_TLS = 'taxii-exchange:reload-tls';
 
 /** Builds the app on an open, prepared database and listens; returns how to stop it. */
 async function serve(db: Db, config: Config, cursorSecret: Buffer, logger: Logger, settings: Settings, metricsSource?: MetricsSource): Promise<Serving> {
@@ -94,6 +99,15 @@ async function serve(db: Db, config: Config, cursorSecret: Buffer, logger: Logge
   return {
     port: typeof address === 'object' && address !== null ? address.port : settings.port,
     metrics: app.metrics?.registry,
+    reloadTls() {
+      if (config.server.tls === undefined) return;
+      try {
+        reloadTls(app, config.server.tls);
+        logger.info('TLS certificate and key re-read');
+      } catch (err) {
+        logger.error({ err }, 'TLS files not re-read; the current ones stay in use');
+      }
+    },
     async stop() {
       const { writesFinished } = await closeGracefully(app, config.server.limits.shutdownGraceSeconds * 1000);
       if (!writesFinished) logger.warn('writes still in progress when the database was closed');
@@ -117,8 +131,8 @@ function exitOn(signals: readonly NodeJS.Signals[], logger: Logger, stop: () => 
   }
 }
 
-function readyMessage(settings: Settings, port: number): string {
-  return `taxii-exchange ready: discovery at http://${settings.host}:${port}/taxii2/`;
+function readyMessage(settings: Settings, port: number, config: Config): string {
+  return `taxii-exchange ready: discovery at ${config.server.tls === undefined ? 'http' : 'https'}://${settings.host}:${port}/taxii2/`;
 }
 
 async function runWorker(settings: Settings, logger: Logger): Promise<void> {
@@ -126,6 +140,9 @@ async function runWorker(settings: Settings, logger: Logger): Promise<void> {
   const db = await openPool(settings.environment, settings.poolSize, config);
   const serving = await serve(db, config, await getOrCreateSecret(db, CURSOR_SECRET), logger, settings, config.metrics === undefined ? undefined : askPrimaryForMetrics());
   if (serving.metrics !== undefined) shareWithPrimary(serving.metrics);
+  process.on('message', (message: unknown) => {
+    if ((message as { type?: unknown } | null)?.type === RELOAD_TLS) serving.reloadTls();
+  });
   // A terminal's Ctrl-C or hangup reaches every process of the group; the primary decides
   // (SIGTERM to stop, SIGHUP re-applies the configuration, which workers read from the database).
   process.on('SIGINT', () => undefined);
@@ -170,6 +187,7 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
 
   if (workers === 1) {
     const serving = await serve(db, config, cursorSecret, logger, settings);
+    process.on('SIGHUP', () => serving.reloadTls());
     const registry = serving.metrics;
     const metricsListener = config.metrics?.listen === undefined || registry === undefined
       ? undefined
@@ -188,7 +206,7 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
       await metricsListener?.close();
       await serving.stop();
     });
-    logger.info({ ...where, port: serving.port, ...(metricsListener !== undefined && { metricsPort: metricsListener.port }) }, readyMessage(settings, serving.port));
+    logger.info({ ...where, port: serving.port, ...(metricsListener !== undefined && { metricsPort: metricsListener.port }) }, readyMessage(settings, serving.port, config));
     return;
   }
   // Workers ask the primary for every worker's metrics; a listener of their own is the primary's.
@@ -196,11 +214,17 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
   const metricsListener = config.metrics?.listen === undefined || clusterMetrics === undefined
     ? undefined
     : await listenForMetrics(config.metrics.listen, clusterMetrics, logger);
+  // Workers ignore SIGHUP (a terminal's reaches them all); the primary tells them to re-read TLS files.
+  if (config.server.tls !== undefined) {
+    process.on('SIGHUP', () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.send({ type: RELOAD_TLS });
+    });
+  }
   superviseWorkers({
     count: workers,
     logger,
     stopTimeoutMs: (config.server.limits.shutdownGraceSeconds + 10) * 1000,
-    onReady: (port) => logger.info({ ...where, workers, port, ...(metricsListener !== undefined && { metricsPort: metricsListener.port }) }, readyMessage(settings, port)),
+    onReady: (port) => logger.info({ ...where, workers, port, ...(metricsListener !== undefined && { metricsPort: metricsListener.port }) }, readyMessage(settings, port, config)),
     close: async () => {
       stopPurge();
       reload.stop();
@@ -231,7 +255,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof EnvironmentError || err instanceof DataDirHeld) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof EnvironmentError || err instanceof DataDirHeld || err instanceof TlsFilesUnreadable) console.error(err.message);
   else console.error(err);
   process.exit(1);
 });

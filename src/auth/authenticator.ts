@@ -21,6 +21,9 @@ export interface Principal extends Reader {
   /** STIX identity id of the partner's organization, when configured. */
   readonly identity: string | null;
   readonly rateLimits: RateLimits;
+  /** Client certificates naming the partner, and whether it must present one (http/authentication.ts). */
+  readonly certificates: readonly string[];
+  readonly requireCertificate: boolean;
 }
 
 /** Why credentials were refused: for the operator's log, never for the client. */
@@ -75,6 +78,8 @@ export function createAuthenticator(directory: PartnerLookup, options: Authentic
     communities: partner.communities,
     identity: partner.identity,
     rateLimits: effectiveRateLimits(partner.rateLimits, partner.groupRateLimits, options.defaultRateLimits),
+    certificates: partner.certificates,
+    requireCertificate: partner.requireCertificate,
   });
 
   const cacheKey = (partnerId: string, apiKey: string, stored: string) =>

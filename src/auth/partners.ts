@@ -10,6 +10,9 @@ export interface PartnerRecord {
   readonly clearance: TlpLevel;
   readonly communities: readonly string[];
   readonly identity: string | null;
+  /** Client certificates naming it (config/certificates.ts), and whether it must present one. */
+  readonly certificates: readonly string[];
+  readonly requireCertificate: boolean;
   /** The partner's own rate limits, and those of each group it belongs to. */
   readonly rateLimits: RateLimitOverrides;
   readonly groupRateLimits: readonly RateLimitOverrides[];

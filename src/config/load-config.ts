@@ -4,12 +4,14 @@
  * and return a frozen Config. Any problem is a ConfigError naming the field.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { hashApiKey } from './api-keys.js';
+import { certificateRefText, type CertificateRef } from './certificates.js';
 import { schemaPath } from '../paths.js';
 import { levelOf, type TlpName } from '../stix/tlp.js';
 import { rateLimitOverrides, serverLimits, serverRateLimits, type RawLimits, type RawRateLimits } from './limits.js';
-import type { AdminUser, Config, PartnerConfig } from './types.js';
+import type { AdminUser, Config, PartnerConfig, TlsSettings } from './types.js';
 
 export class ConfigError extends Error {
   constructor(file: string, field: string, problem: string) {
@@ -38,6 +40,8 @@ interface RawConfig {
     credential_cache_seconds?: number;
     limits?: RawLimits;
     rate_limits?: RawRateLimits;
+    trusted_proxies?: string[];
+    tls?: { cert: string; key: string; client_ca?: string; client_certificates?: 'request' | 'require' };
   };
   auth?: {
     basic?: boolean;
@@ -75,6 +79,8 @@ interface RawConfig {
     communities?: string[];
     identity?: string;
     api_keys?: RawSecretRef[];
+    certificates?: CertificateRef[];
+    require_certificate?: boolean;
     rate_limits?: RawRateLimits;
   }[];
 }
@@ -174,6 +180,16 @@ function checkReferences(file: string, raw: RawConfig): void {
 }
 
 /** Keys as scrypt hashes: given as hashes, or read (env, file) and hashed now. */
+/** TLS files, relative to the configuration file's directory unless absolute; read when the server starts and on SIGHUP. */
+function tlsSettings(file: string, raw: NonNullable<RawConfig['server']['tls']>): TlsSettings {
+  const at = (path: string) => resolvePath(dirname(file), path);
+  return {
+    certFile: at(raw.cert),
+    keyFile: at(raw.key),
+    ...(raw.client_ca !== undefined && { clientCaFile: at(raw.client_ca), clientCertificates: raw.client_certificates ?? 'require' }),
+  };
+}
+
 async function keyHashes(file: string, field: string, refs: readonly RawSecretRef[], env: NodeJS.ProcessEnv): Promise<string[]> {
   const hashes: string[] = [];
   for (const [k, ref] of refs.entries()) {
@@ -198,6 +214,12 @@ async function resolvePartner(
     communities: [...(raw.communities ?? [])],
     ...(raw.identity !== undefined && { identity: raw.identity }),
     apiKeyHashes: hashes,
+    certificates: (raw.certificates ?? []).map((ref, k) => {
+      const text = certificateRefText(ref);
+      if (text === undefined) throw new ConfigError(file, `partners.${index}.certificates.${k}`, 'names no certificate (sha256: 32 hex bytes; subject: attribute=value, …; san: dns:, email:, uri: or ip:)');
+      return text;
+    }),
+    requireCertificate: raw.require_certificate ?? false,
     rateLimits: rateLimitOverrides(raw.rate_limits),
   };
 }
@@ -269,6 +291,8 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
       credentialCacheSeconds: cfg.server.credential_cache_seconds ?? 60,
       limits: serverLimits(cfg.server.limits),
       rateLimits: serverRateLimits(cfg.server.rate_limits),
+      ...(cfg.server.trusted_proxies !== undefined && { trustedProxies: cfg.server.trusted_proxies }),
+      ...(cfg.server.tls !== undefined && { tls: tlsSettings(file, cfg.server.tls) }),
     },
     auth: {
       basic: cfg.auth?.basic ?? true,

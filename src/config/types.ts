@@ -57,6 +57,10 @@ export interface PartnerConfig {
   readonly identity?: string;
   /** scrypt hashes; keys given by environment reference are hashed at load time. */
   readonly apiKeyHashes: readonly string[];
+  /** Client certificates naming this partner, as canonical texts (config/certificates.ts). */
+  readonly certificates: readonly string[];
+  /** It must present one of them, whatever its key or token. */
+  readonly requireCertificate: boolean;
   /** The partner's own limits; they win over its groups' and the server default. */
   readonly rateLimits: RateLimitOverrides;
 }
@@ -122,6 +126,19 @@ export interface ServerSettings {
   readonly limits: ServerLimits;
   /** Every partner's rate limits unless it or one of its groups sets others. */
   readonly rateLimits: RateLimits;
+  /** Reverse proxies whose X-Forwarded-For names the client; absent, the header is ignored. */
+  readonly trustedProxies?: readonly string[];
+  /** TLS terminated by the server itself. */
+  readonly tls?: TlsSettings;
+}
+
+/** The server's certificate and key, and the CA of the client certificates it takes (PEM files). */
+export interface TlsSettings {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile?: string;
+  /** `request`: a certificate is asked for and, if sent, must be the CA's; `require`: no connection without one. */
+  readonly clientCertificates?: 'request' | 'require';
 }
 
 /** A user of the admin API: not a partner, and never accepted as one. */

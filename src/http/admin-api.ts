@@ -96,7 +96,7 @@ function adminLookup(users: readonly AdminUser[]) {
       if (user === undefined) return undefined;
       return {
         id, name: id, status: 'active', apiKeyHashes: user.apiKeyHashes, clearance: levelOf('clear'), communities: [], identity: null,
-        rateLimits: {}, groupRateLimits: [],
+        certificates: [], requireCertificate: false, rateLimits: {}, groupRateLimits: [],
       };
     },
   };

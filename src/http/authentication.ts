@@ -6,7 +6,9 @@
  */
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Authentication, Authenticator } from '../auth/authenticator.js';
+import type { TLSSocket } from 'node:tls';
+import type { Authentication, Authenticator, Principal } from '../auth/authenticator.js';
+import { certificateTexts } from '../config/certificates.js';
 import type { Config } from '../config/types.js';
 import { taxiiError } from '../errors.js';
 import type { AuthThrottle } from './auth-throttle.js';
@@ -41,11 +43,39 @@ function loggable(partnerId: string): string {
   return partnerId.slice(0, 128).replace(/[\u0000-\u001f\u007f]/g, '?');
 }
 
+/** The texts naming the client certificate of this connection, when the configured CA signed one (cached per connection). */
+const presentedCertificates = new WeakMap<TLSSocket, readonly string[] | null>();
+function presentedCertificate(request: FastifyRequest): readonly string[] | undefined {
+  const socket = request.raw.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  let texts = presentedCertificates.get(socket);
+  if (texts === undefined) {
+    const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
+    texts = peer?.raw === undefined ? null : certificateTexts(peer.raw);
+    presentedCertificates.set(socket, texts);
+  }
+  return texts ?? undefined;
+}
+
+/**
+ * A partner's certificate rules, once its key or token is accepted: one that must
+ * present a certificate of its own presents one; a certificate presented with
+ * another partner's credentials, of a partner that names certificates, is not one
+ * of them. Returns the reason for refusing, if any.
+ */
+function certificateMismatch(principal: Principal, presented: readonly string[] | undefined): string | undefined {
+  const own = presented !== undefined && principal.certificates.some((c) => presented.includes(c));
+  if (principal.requireCertificate && !own) return 'certificate required';
+  if (presented !== undefined && principal.certificates.length > 0 && !own) return 'certificate of another';
+  return undefined;
+}
+
 export async function registerAuthentication(
   app: FastifyInstance,
   config: Config,
   authenticator: Authenticator,
   throttle: AuthThrottle,
+  byCertificate: (texts: readonly string[]) => Promise<string[]>,
 ): Promise<void> {
   const jwt = config.auth.jwt;
   if (jwt !== undefined) {
@@ -98,9 +128,31 @@ export async function registerAuthentication(
     if (scheme === 'basic' && config.auth.basic) attempt = await fromBasic(request, header);
     else if (scheme === 'bearer' && jwt !== undefined) attempt = await fromBearer(request, header);
     const result = attempt?.result;
+    const presented = presentedCertificate(request);
     if (result !== undefined && 'principal' in result) {
-      request.principal = result.principal;
-      return;
+      const mismatch = certificateMismatch(result.principal, presented);
+      if (mismatch === undefined) {
+        request.principal = result.principal;
+        return;
+      }
+      request.log.warn({ authentication: { scheme, partnerId: loggable(result.principal.partnerId), address: request.ip, reason: mismatch } }, 'authentication failed');
+      throw taxiiError('UNAUTHENTICATED', mismatch === 'certificate required'
+        ? 'This partner must also present its client certificate.'
+        : 'The client certificate is not one of the partner these credentials name.');
+    }
+    // No credentials: a certificate that names exactly one partner authenticates it, unless
+    // that partner must present its key or token as well (require_certificate: both).
+    if (attempt === undefined && header === '' && presented !== undefined) {
+      const named = await byCertificate(presented);
+      const byCert = named.length === 1 ? await authenticator.subject(named[0] as string) : undefined;
+      if (byCert !== undefined && 'principal' in byCert && !byCert.principal.requireCertificate) {
+        request.principal = byCert.principal;
+        return;
+      }
+      const reason = named.length > 1 ? 'certificate names several partners'
+        : byCert === undefined ? 'certificate names no partner'
+        : 'principal' in byCert ? 'key or token required too' : byCert.refused;
+      request.log.warn({ authentication: { scheme: 'certificate', partnerId: loggable(named[0] ?? ''), address: request.ip, reason } }, 'authentication failed');
     }
     if (attempt !== undefined && result !== undefined) {
       request.log.warn(

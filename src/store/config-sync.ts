@@ -77,17 +77,19 @@ export async function applyConfig(db: Db, config: Config): Promise<void> {
 
     for (const p of config.partners) {
       await tx.query(
-        `INSERT INTO partners (id, name, status, api_key_hashes, clearance, communities, identity, reads_per_minute, writes_per_minute)
-         VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7, $8, $9)
+        `INSERT INTO partners (id, name, status, api_key_hashes, clearance, communities, identity, reads_per_minute, writes_per_minute,
+           certificates, require_certificate)
+         VALUES ($1, $2, $3, $4::text[], $5, $6::text[], $7, $8, $9, $10::text[], $11)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, api_key_hashes = excluded.api_key_hashes,
            clearance = excluded.clearance, communities = excluded.communities, identity = excluded.identity,
-           reads_per_minute = excluded.reads_per_minute, writes_per_minute = excluded.writes_per_minute`,
+           reads_per_minute = excluded.reads_per_minute, writes_per_minute = excluded.writes_per_minute,
+           certificates = excluded.certificates, require_certificate = excluded.require_certificate`,
         [p.id, p.name, p.status, p.apiKeyHashes, p.clearance, p.communities, p.identity ?? null,
-          toStoredLimit(p.rateLimits.readsPerMinute), toStoredLimit(p.rateLimits.writesPerMinute)],
+          toStoredLimit(p.rateLimits.readsPerMinute), toStoredLimit(p.rateLimits.writesPerMinute), p.certificates, p.requireCertificate],
         { name: 'upsert_partner' },
       );
     }
-    await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}' WHERE NOT (id = ANY($1::text[])) AND managed_by = 'config'`, [
+    await tx.query(`UPDATE partners SET status = 'removed', api_key_hashes = '{}', certificates = '{}' WHERE NOT (id = ANY($1::text[])) AND managed_by = 'config'`, [
       config.partners.map((p) => p.id),
     ], { name: 'remove_unnamed_partners' });
 

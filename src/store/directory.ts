@@ -66,6 +66,8 @@ function toView(row: CollectionRow): CollectionView {
 }
 
 export interface Directory extends PartnerLookup {
+  /** Partners (not removed) named by any of these client-certificate texts (config/certificates.ts). */
+  partnersByCertificate(texts: readonly string[]): Promise<string[]>;
   /** API roots in which the partner holds at least one grant. */
   apiRootsFor(partnerId: string): Promise<ApiRootRecord[]>;
   apiRootFor(partnerId: string, rootId: string): Promise<ApiRootRecord | undefined>;
@@ -94,13 +96,13 @@ export function createDirectory(db: Db): Directory {
     async findPartner(id) {
       const rows = await db.query<{
         id: string; name: string; status: PartnerRecord['status']; api_key_hashes: string[];
-        clearance: number; communities: string[]; identity: string | null;
+        clearance: number; communities: string[]; identity: string | null; certificates: string[]; require_certificate: boolean;
         reads_per_minute: number | null; writes_per_minute: number | null;
         group_reads: (number | null)[] | null; group_writes: (number | null)[] | null;
       }>(
         `SELECT p.id, p.name, p.status,
            p.api_key_hashes || coalesce((SELECT array_agg(k.hash) FROM partner_keys k WHERE k.partner_id = p.id AND k.revoked_at IS NULL), '{}') AS api_key_hashes,
-           p.clearance, p.communities, p.identity,
+           p.clearance, p.communities, p.identity, p.certificates, p.require_certificate,
            p.reads_per_minute, p.writes_per_minute, g.reads AS group_reads, g.writes AS group_writes
          FROM partners p
          LEFT JOIN LATERAL (SELECT array_agg(pg.reads_per_minute) AS reads, array_agg(pg.writes_per_minute) AS writes
@@ -119,10 +121,17 @@ export function createDirectory(db: Db): Directory {
           clearance: Number(row.clearance) as TlpLevel,
           communities: row.communities,
           identity: row.identity,
+          certificates: row.certificates,
+          requireCertificate: row.require_certificate,
           rateLimits: fromStoredLimits(row.reads_per_minute, row.writes_per_minute),
           groupRateLimits: groupReads.map((reads, i) => fromStoredLimits(reads, groupWrites[i] ?? null)),
         }
       );
+    },
+    async partnersByCertificate(texts) {
+      const rows = await db.query<{ id: string }>(
+        "SELECT id FROM partners WHERE certificates && $1::text[] AND status <> 'removed' ORDER BY id", [texts], prepared('partners_by_certificate'));
+      return rows.map((r) => r.id);
     },
     async apiRootsFor(partnerId) {
       const rows = await db.query<Parameters<typeof toRoot>[0]>(rootQuery(''), [partnerId], prepared('api_roots_for_partner'));

@@ -788,7 +788,7 @@ t.test('directory: collectionsFor, apiRootsFor, apiRootFor, findPartner', async 
 
   t.same(await directory.findPartner('alice'), {
     id: 'alice', name: 'Alice CSIRT', status: 'active', apiKeyHashes: [], clearance: 2, communities: [], identity: null,
-    rateLimits: {}, groupRateLimits: [{}],
+    certificates: [], requireCertificate: false, rateLimits: {}, groupRateLimits: [{}],
   }, 'defaults: clearance TLP:AMBER, no communities, no identity, no rate limits of its own or of its group');
   t.same((await directory.findPartner('carol'))?.status, 'suspended');
   t.equal(await directory.findPartner('nobody'), undefined, 'unknown partner');

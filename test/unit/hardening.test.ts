@@ -22,7 +22,7 @@ import type { RateWindows, WindowCounts } from '../../src/store/rate-windows.js'
 import { restartDelay } from '../../src/workers.js';
 
 function partner(id: string, status: PartnerRecord['status'], hashes: string[]): PartnerRecord {
-  return { id, name: id, status, apiKeyHashes: hashes, clearance: 2, communities: [], identity: null, rateLimits: {}, groupRateLimits: [] };
+  return { id, name: id, status, apiKeyHashes: hashes, clearance: 2, communities: [], identity: null, certificates: [], requireCertificate: false, rateLimits: {}, groupRateLimits: [] };
 }
 
 function errorOf(fn: () => unknown): TaxiiError | undefined {
