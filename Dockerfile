@@ -27,6 +27,5 @@ RUN ln -s /app/bin/taxii-exchange /usr/local/bin/taxii-exchange \
 USER node
 VOLUME /var/lib/taxii-exchange
 EXPOSE 8000
-HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.TAXII_PORT}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+HEALTHCHECK --interval=15s --timeout=6s --start-period=60s --retries=3 CMD ["node", "bin/healthcheck.mjs"]
 CMD ["node", "--max-old-space-size=160", "dist/src/server.js"]

@@ -38,7 +38,9 @@ t.test('the Dockerfile: a pinned LTS base, production dependencies, non-root, a 
   const env = Object.fromEntries([...(final.find((l) => l.startsWith('ENV ')) ?? '').matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
   t.equal(env['TAXII_CONFIG'], undefined, 'no configuration chosen for the user');
   t.ok(final.includes(`VOLUME ${env['TAXII_DATA_DIR'] ?? '?'}`), 'the data directory is a volume');
-  t.match(final.find((l) => l.startsWith('HEALTHCHECK ')), /\/healthz/, 'the health check asks /healthz');
+  const check = args(final.find((l) => l.startsWith('HEALTHCHECK ')));
+  t.same(check.slice(0, 1), ['node'], 'the health check runs node');
+  t.match(readFileSync(join(PROJECT_ROOT, check[1] ?? 'missing'), 'utf8'), /\/healthz/, 'on a script that asks /healthz');
 });
 
 t.test('compose.yaml runs it with PostgreSQL, waiting for the database, no password in the file', async (t) => {
@@ -86,13 +88,13 @@ t.test('the image\'s layout, rebuilt: its CMD, HEALTHCHECK and command line', as
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const healthcheck = args(final.find((l) => l.startsWith('HEALTHCHECK ')));
-  const checked = spawnSync(process.execPath, healthcheck.slice(1), { env: imageEnv, encoding: 'utf8', timeout: 10_000 });
+  const checked = spawnSync(process.execPath, healthcheck.slice(1), { cwd: root, env: imageEnv, encoding: 'utf8', timeout: 10_000 });
   t.equal(checked.status, 0, `the HEALTHCHECK passes ${checked.stderr}`);
   const cli = spawnSync(join(root, 'bin/taxii-exchange'), ['--help'], { cwd: root, env: imageEnv, encoding: 'utf8' });
   t.equal(cli.status, 0, 'the command line works in the image');
   t.match(cli.stdout, /apply-config/);
   server.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM stops it with exit code 0');
-  const down = spawnSync(process.execPath, healthcheck.slice(1), { env: imageEnv, encoding: 'utf8', timeout: 10_000 });
+  const down = spawnSync(process.execPath, healthcheck.slice(1), { cwd: root, env: imageEnv, encoding: 'utf8', timeout: 10_000 });
   t.equal(down.status, 1, 'and the HEALTHCHECK then fails');
 });

@@ -4,7 +4,7 @@
  * (reloadTls), and X-Forwarded-For taken from configured reverse proxies only.
  * Certificates are made for the test with openssl.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import t from 'tap';
 import { reloadTls } from '../../src/http/tls.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
 import { indicator } from '../helpers/stix.js';
 import { C_RW, TAXII, TEST_ENV, basicAuth, createAppWithConfig, testConfigJson, type TestApp } from '../helpers/app.js';
 
@@ -81,6 +82,10 @@ t.test('TLS: the configured certificate; plain HTTP is not spoken', async (t) =>
   t.equal(discovery.status, 200, 'TAXII over TLS');
   const plain = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 'refused');
   t.not(plain, 200, 'no answer in plain HTTP');
+  // Run beside this process's event loop, which serves the app (spawnSync would block it).
+  const healthcheck = await new Promise<number | null>((resolve) =>
+    spawn(process.execPath, [join(PROJECT_ROOT, 'bin/healthcheck.mjs')], { env: { TAXII_PORT: String(port) }, stdio: 'ignore' }).once('exit', resolve));
+  t.equal(healthcheck, 0, 'the Docker image\'s HEALTHCHECK finds it over HTTPS');
 });
 
 t.test('client certificates required: only those the configured CA signed get a connection', async (t) => {
