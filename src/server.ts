@@ -6,6 +6,7 @@
  */
 import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { closeGracefully } from './http/shutdown.js';
 import { reapplyOnHangup } from './reload.js';
@@ -15,7 +16,6 @@ import type { Config } from './config/types.js';
 import { DataDirHeld } from './store/data-dir-lock.js';
 import { openDb, type Db } from './store/db.js';
 import { getOrCreateSecret } from './store/secrets.js';
-import type { Registry } from 'prom-client';
 import type { MetricsSource } from './http/metrics.js';
 import { askPrimaryForMetrics, primaryMetrics, shareWithPrimary } from './metrics-cluster.js';
 import { listenForMetrics } from './metrics-listener.js';
