@@ -156,7 +156,9 @@ function holdToContract(app: FastifyInstance): void {
   const checked = async (options: InjectOptions | string): Promise<LightMyRequestResponse> => {
     const response = await inject(options);
     const { method = 'GET', url = '/' } = typeof options === 'string' ? { url: options } : options;
-    const problems = contractProblems(String(method).toUpperCase(), typeof url === 'string' ? url : url.pathname ?? '/', response);
+    // The path as the server routed it: inject() resolves dot segments (`/taxii2/.` is `/taxii2/`).
+    const path = typeof url === 'string' ? new URL(url, 'http://localhost').pathname : url.pathname ?? '/';
+    const problems = contractProblems(String(method).toUpperCase(), path, response);
     if (problems.length > 0) {
       const report = process.env['OPENAPI_CONTRACT_REPORT'];
       if (report !== undefined) appendFileSync(report, `${problems.join('\n')}\n`);
