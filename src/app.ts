@@ -20,7 +20,7 @@ import { registerNegotiation } from './http/negotiation.js';
 import { createRateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { collectionRoutes } from './http/routes/collections.js';
 import { objectRoutes } from './http/routes/objects.js';
-import { countRequests, createMetrics, metricsRoute, type MetricsSource } from './http/metrics.js';
+import { countRequests, createMetrics, metricsRoute, registrySource, type MetricsSource } from './http/metrics.js';
 import { refuseUntrustedCertificates, tlsOptions } from './http/tls.js';
 import { contractRoute, healthRoutes } from './http/routes/health.js';
 import { discoveryRoutes } from './http/routes/root.js';
@@ -136,8 +136,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   healthRoutes(app, store.db);
   contractRoute(app);
   if (metrics !== undefined && config.metrics !== undefined && config.metrics.tokenHashes.length > 0) {
-    const own: MetricsSource = async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() });
-    metricsRoute(app, options.metricsSource ?? own, config.metrics.tokenHashes, throttle);
+    metricsRoute(app, options.metricsSource ?? registrySource(metrics.registry), config.metrics.tokenHashes, throttle);
   }
   discoveryRoutes(app, deps);
   collectionRoutes(app, deps);

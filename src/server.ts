@@ -16,7 +16,7 @@ import type { Config } from './config/types.js';
 import { DataDirHeld } from './store/data-dir-lock.js';
 import { openDb, type Db } from './store/db.js';
 import { getOrCreateSecret } from './store/secrets.js';
-import type { MetricsSource } from './http/metrics.js';
+import { registrySource, type MetricsSource } from './http/metrics.js';
 import { askPrimaryForMetrics, primaryMetrics, shareWithPrimary } from './metrics-cluster.js';
 import { listenForMetrics } from './metrics-listener.js';
 import { reloadTls, TlsFilesUnreadable } from './http/tls.js';
@@ -191,7 +191,7 @@ async function runPrimary(settings: Settings, workers: number, logger: Logger): 
     const registry = serving.metrics;
     const metricsListener = config.metrics?.listen === undefined || registry === undefined
       ? undefined
-      : await listenForMetrics(config.metrics.listen, async () => ({ contentType: registry.contentType, text: await registry.metrics() }), logger);
+      : await listenForMetrics(config.metrics.listen, registrySource(registry), logger);
     // On the embedded database, the administration commands run in here (see bin/control-socket.ts).
     const closeControl = environment.databaseUrl === undefined
       ? serveControl(environment.dataDir, db, {

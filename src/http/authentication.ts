@@ -6,13 +6,12 @@
  */
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { TLSSocket } from 'node:tls';
 import type { Authentication, Authenticator, Principal } from '../auth/authenticator.js';
-import { certificateTexts } from '../config/certificates.js';
 import type { Config } from '../config/types.js';
 import { taxiiError } from '../errors.js';
 import type { AuthThrottle } from './auth-throttle.js';
 import { surfaceOf } from './surfaces.js';
+import { presentedCertificate } from './tls.js';
 
 const SYMMETRIC = /^HS/;
 // RFC 7617 §2 and RFC 7235 §2.1: the scheme, one or more spaces, a token68. Canonical base64
@@ -41,20 +40,6 @@ export function parseBasic(header: string): { partnerId: string; apiKey: string 
 /** The partner id as it may appear in a log line: bounded, printable. */
 function loggable(partnerId: string): string {
   return partnerId.slice(0, 128).replace(/[\u0000-\u001f\u007f]/g, '?');
-}
-
-/** The texts naming the client certificate of this connection, when the configured CA signed one (cached per connection). */
-const presentedCertificates = new WeakMap<TLSSocket, readonly string[] | null>();
-function presentedCertificate(request: FastifyRequest): readonly string[] | undefined {
-  const socket = request.raw.socket as TLSSocket;
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  let texts = presentedCertificates.get(socket);
-  if (texts === undefined) {
-    const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
-    texts = peer?.raw === undefined ? null : certificateTexts(peer.raw);
-    presentedCertificates.set(socket, texts);
-  }
-  return texts ?? undefined;
 }
 
 /**

@@ -127,6 +127,11 @@ export function countRequests(app: FastifyInstance, metrics: Metrics): void {
 /** What /metrics answers: this process's registry, or with workers every process's added up. */
 export type MetricsSource = () => Promise<{ readonly contentType: string; readonly text: string }>;
 
+/** One process's registry as what /metrics answers. */
+export function registrySource(registry: Registry): MetricsSource {
+  return async () => ({ contentType: registry.contentType, text: await registry.metrics() });
+}
+
 /** A verified token is not hashed again for this long (Prometheus scrapes every few seconds). */
 const VERIFIED_TOKEN_MS = 60_000;
 

@@ -2,12 +2,14 @@
  * TLS terminated by the server itself (issue 13): its certificate and key, and
  * optionally the CA whose client certificates it asks for or requires, read from
  * PEM files when the server starts and again on SIGHUP (a renewed certificate
- * takes effect for new connections without a restart).
+ * takes effect for new connections without a restart), and what a client
+ * certificate says about the connection.
  */
 import { readFileSync } from 'node:fs';
 import type { Server as HttpsServer, ServerOptions } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { certificateTexts } from '../config/certificates.js';
 import { taxiiError } from '../errors.js';
 import type { TlsSettings } from '../config/types.js';
 
@@ -61,4 +63,18 @@ export function refuseUntrustedCertificates(app: FastifyInstance, tls: TlsSettin
     if (Object.keys(socket.getPeerCertificate()).length === 0) return;
     throw taxiiError('UNAUTHENTICATED', `The client certificate is not one the server's client CA signed (${String(socket.authorizationError)}).`);
   });
+}
+
+/** The texts naming the client certificate of this connection, when the configured CA signed one (cached per connection). */
+const presentedCertificates = new WeakMap<TLSSocket, readonly string[] | null>();
+export function presentedCertificate(request: FastifyRequest): readonly string[] | undefined {
+  const socket = request.raw.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  let texts = presentedCertificates.get(socket);
+  if (texts === undefined) {
+    const peer = socket.authorized ? socket.getPeerCertificate() : undefined;
+    texts = peer?.raw === undefined ? null : certificateTexts(peer.raw);
+    presentedCertificates.set(socket, texts);
+  }
+  return texts ?? undefined;
 }
