@@ -12,7 +12,7 @@ COPY src ./src
 RUN npx tsc -p tsconfig.build.json && chmod +x dist/src/bin/cli.js
 
 FROM node:24.11.1-bookworm-slim
-ENV NODE_ENV=production TAXII_HOST=0.0.0.0 TAXII_PORT=8000 TAXII_DATA_DIR=/var/lib/taxii-exchange
+ENV NODE_ENV=production MALLOC_ARENA_MAX=2 TAXII_HOST=0.0.0.0 TAXII_PORT=8000 TAXII_DATA_DIR=/var/lib/taxii-exchange
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
@@ -28,4 +28,4 @@ USER node
 VOLUME /var/lib/taxii-exchange
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=6s --start-period=60s --retries=3 CMD ["node", "bin/healthcheck.mjs"]
-CMD ["node", "--max-old-space-size=160", "dist/src/server.js"]
+CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=4", "--liftoff-only", "dist/src/server.js"]

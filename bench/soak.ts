@@ -52,6 +52,7 @@ import { performance } from 'node:perf_hooks';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { admin } from '../test/helpers/database.js';
 import { createPartners, keyEnvironment, ROOT, soakConfig, taskPartners } from './soak-config.js';
+import { serverCommand } from './server-command.js';
 import type { SoakLoadResult, SoakTask } from './soak-load.js';
 import {
   loadRssWhileRunning, memorySummary, processTree, renderReport, rssOf, serverLogSummary, type MemorySample,
@@ -137,13 +138,14 @@ interface Server {
   exit(): string | undefined;
 }
 
-/** The same command line as `npm start` (package.json): a bounded V8 heap; its log goes to a file. */
+/** The command line of `npm start` (package.json), with its bounded memory; its log goes to a file. */
 async function startServer(work: string, env: Record<string, string>, interrupted: Promise<never>): Promise<Server> {
   const port = await freePort();
   const logPath = join(work, 'server.log');
   const logFd = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--max-old-space-size=160', join(dist, 'src/server.js')], {
-    env: { ...process.env, LOG_LEVEL: 'warn', TAXII_HOST: '127.0.0.1', TAXII_PORT: String(port), ...env },
+  const command = serverCommand();
+  const child = spawn(process.execPath, [...command.nodeFlags, join(PROJECT_ROOT, command.entry)], {
+    env: { ...process.env, ...command.env, LOG_LEVEL: 'warn', TAXII_HOST: '127.0.0.1', TAXII_PORT: String(port), ...env },
     stdio: ['ignore', logFd, logFd],
   });
   closeSync(logFd);

@@ -3,8 +3,10 @@
  * DATABASE_URL is given, embedded PGlite otherwise. This is the only module that
  * imports either driver; everything else talks to the `Db` interface.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { taxiiError } from '../errors.js';
@@ -216,9 +218,69 @@ function createPgDb(connectionString: string, poolSize: number, timeouts: DbTime
   };
 }
 
+/**
+ * PostgreSQL's memory settings for the embedded database. Its memory is WebAssembly
+ * memory, which grows to its high-water mark and is never given back, and shared buffers
+ * are touched in full at start: these bound the server's footprint (PGlite's defaults are
+ * the server defaults, 128 MB of shared buffers, 64 MB for maintenance). The operating
+ * system's page cache still holds the data directory, so reads seldom reach the disk.
+ */
+const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = {
+  shared_buffers: '8MB',
+  temp_buffers: '1MB',
+  wal_buffers: '256kB',
+  work_mem: '2MB',
+  maintenance_work_mem: '8MB',
+};
+
+const embeddedStartParams = [...PGlite.defaultStartParams, ...Object.entries(EMBEDDED_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+
+/** The file PostgreSQL writes last when it creates a data directory (and PGlite checks for). */
+const DATA_DIR_MARK = 'PG_VERSION';
+const STAGING_PREFIX = '.initdb-';
+
+/**
+ * Creates a new embedded data directory in a child process. Creating one runs initdb
+ * inside WebAssembly, which leaves the process at over 800 MB of memory it never gives
+ * back; the server opens the finished directory at a fraction of that. The database is
+ * built in a staging directory inside the target (its parent may not be writable, as in
+ * the Docker image) and moved up, the mark last, so an interrupted creation is recognised
+ * rather than opened.
+ */
+async function createDataDir(dataDir: string): Promise<void> {
+  for (const entry of readdirSync(dataDir)) if (entry.startsWith(STAGING_PREFIX)) rmSync(join(dataDir, entry), { recursive: true, force: true });
+  const staging = mkdtempSync(join(dataDir, STAGING_PREFIX));
+  try {
+    const script = 'const { PGlite } = await import(process.argv[1]); await (await PGlite.create(process.argv[2])).close();';
+    const child = spawn(process.execPath, ['--liftoff-only', '--input-type=module', '-e', script, import.meta.resolve('@electric-sql/pglite'), staging], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+    const code = await new Promise<number | null>((resolve, reject) => child.once('error', reject).once('close', resolve));
+    if (code !== 0 || !existsSync(join(staging, DATA_DIR_MARK))) {
+      throw new Error(`creating the embedded database in ${dataDir} failed (exit ${code}): ${stderr.trim()}`);
+    }
+    for (const entry of readdirSync(staging)) if (entry !== DATA_DIR_MARK) renameSync(join(staging, entry), join(dataDir, entry));
+    renameSync(join(staging, DATA_DIR_MARK), join(dataDir, DATA_DIR_MARK));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function openDataDir(dataDir: string): Promise<PGlite> {
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(join(dataDir, DATA_DIR_MARK))) {
+    if (existsSync(join(dataDir, 'base'))) {
+      throw new Error(`${dataDir} holds a database whose creation was interrupted (no ${DATA_DIR_MARK}); remove the directory and start again`);
+    }
+    await createDataDir(dataDir);
+  }
+  return PGlite.create(dataDir, { startParams: embeddedStartParams });
+}
+
 async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
-  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-  const lite = dataDir === undefined ? await PGlite.create() : await PGlite.create(dataDir);
+  const lite = dataDir === undefined ? await PGlite.create({ startParams: embeddedStartParams }) : await openDataDir(dataDir);
   type LiteQueryable = Pick<PGlite, 'query' | 'exec'>;
   const wrap = (target: LiteQueryable): Queryable => ({
     async query<R extends object>(sql: string, params: readonly SqlParam[] = []) {

@@ -18,12 +18,16 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { freePort } from '../helpers/throwaway-cluster.js';
+import { serverCommand } from '../../bench/server-command.js';
 
 const dockerfile = readFileSync(join(PROJECT_ROOT, 'Dockerfile'), 'utf8');
 // Instructions, continuation lines joined.
 const instructions = dockerfile.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => /^[A-Z]+ /.test(l));
 const stages = instructions.reduce<string[][]>((all, line) => (line.startsWith('FROM ') ? [...all, [line]] : (all.at(-1)?.push(line), all)), []);
 const final = stages.at(-1) ?? [];
+const imageEnvironment: Record<string, string> = Object.fromEntries(
+  [...(final.find((l) => l.startsWith('ENV ')) ?? '').matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1] ?? '', m[2] ?? '']),
+);
 const args = (line: string | undefined) => (line === undefined ? [] : (JSON.parse(line.slice(line.indexOf('['))) as string[]));
 
 t.test('the Dockerfile: a pinned LTS base, production dependencies, non-root, a volume, a health check', async (t) => {
@@ -35,9 +39,12 @@ t.test('the Dockerfile: a pinned LTS base, production dependencies, non-root, a 
   }
   t.ok(final.some((l) => /^RUN npm ci --omit=dev\b/.test(l)), 'production dependencies only');
   t.ok(final.includes('USER node'), 'runs as user node');
-  const env = Object.fromEntries([...(final.find((l) => l.startsWith('ENV ')) ?? '').matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+  const env = imageEnvironment;
   t.equal(env['TAXII_CONFIG'], undefined, 'no configuration chosen for the user');
   t.ok(final.includes(`VOLUME ${env['TAXII_DATA_DIR'] ?? '?'}`), 'the data directory is a volume');
+  const start = serverCommand();
+  t.same(args(final.find((l) => l.startsWith('CMD '))), ['node', ...start.nodeFlags, start.entry], 'the CMD is npm start\'s command line (package.json)');
+  t.match(env, start.env, 'and has its environment');
   const check = args(final.find((l) => l.startsWith('HEALTHCHECK ')));
   t.same(check.slice(0, 1), ['node'], 'the health check runs node');
   t.match(readFileSync(join(PROJECT_ROOT, check[1] ?? 'missing'), 'utf8'), /\/healthz/, 'on a script that asks /healthz');
@@ -68,7 +75,7 @@ t.test('the image\'s layout, rebuilt: its CMD, HEALTHCHECK and command line', as
   symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(root, 'node_modules'));
   const data = join(root, 'data');
   const port = await freePort();
-  const imageEnv = { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production', TAXII_HOST: '0.0.0.0', TAXII_PORT: String(port), TAXII_DATA_DIR: data };
+  const imageEnv = { PATH: process.env['PATH'] ?? '', ...imageEnvironment, TAXII_PORT: String(port), TAXII_DATA_DIR: data };
   const [command, ...cmdArgs] = args(final.find((l) => l.startsWith('CMD ')));
   t.equal(command, 'node');
 
