@@ -132,6 +132,9 @@ export function registrySource(registry: Registry): MetricsSource {
   return async () => ({ contentType: registry.contentType, text: await registry.metrics() });
 }
 
+/** When the metrics could not be collected: a scrape after this many seconds may succeed. */
+const METRICS_RETRY_AFTER_S = 5;
+
 /** A verified token is not hashed again for this long (Prometheus scrapes every few seconds). */
 const VERIFIED_TOKEN_MS = 60_000;
 
@@ -161,7 +164,14 @@ export function metricsRoute(app: FastifyInstance, source: MetricsSource, tokenH
       reply.header('www-authenticate', 'Bearer realm="taxii-exchange metrics"');
       throw taxiiError('UNAUTHENTICATED', 'Metrics need Authorization: Bearer with a token of metrics.tokens in the configuration.');
     }
-    const { contentType, text } = await source();
-    return reply.type(contentType).send(text);
+    let answer: Awaited<ReturnType<MetricsSource>>;
+    try {
+      answer = await source();
+    } catch (err) {
+      // With workers, the primary adds up every worker's registry: it may be busy or stopping.
+      request.log.warn({ err }, 'metrics could not be collected');
+      throw taxiiError('UNAVAILABLE', 'The metrics could not be collected in time (with TAXII_WORKERS, from every worker); try again.', undefined, METRICS_RETRY_AFTER_S);
+    }
+    return reply.type(answer.contentType).send(answer.text);
   });
 }

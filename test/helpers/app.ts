@@ -18,6 +18,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/types.js';
 import { applyConfig } from '../../src/store/config-sync.js';
 import { createStore, type Store } from '../../src/store/index.js';
+import type { MetricsSource } from '../../src/http/metrics.js';
 import { getOrCreateSecret } from '../../src/store/secrets.js';
 import { openTestDb, type TestDb } from './database.js';
 import { contractProblems } from './openapi-contract.js';
@@ -177,6 +178,8 @@ export interface AppWithConfigOptions {
   /** Credentials for `request(partner, …)`: partner id → API key. */
   readonly keys?: Record<string, string>;
   readonly logger?: FastifyBaseLogger;
+  /** What /metrics serves, in place of the app's own registry (as a cluster worker's app is given). */
+  readonly metricsSource?: MetricsSource;
 }
 
 /**
@@ -195,7 +198,11 @@ export async function createAppWithConfig(
   await (apply ?? (async (db) => applyConfig(db, config)))(database.db);
   const store = createStore(database.db);
   const cursorSecret = await getOrCreateSecret(database.db, 'cursor-hmac');
-  const app = await buildApp({ config, store, cursorSecret, ...(options.logger !== undefined && { logger: options.logger }) });
+  const app = await buildApp({
+    config, store, cursorSecret,
+    ...(options.logger !== undefined && { logger: options.logger }),
+    ...(options.metricsSource !== undefined && { metricsSource: options.metricsSource }),
+  });
   await app.ready();
   holdToContract(app);
   const request: TestApp['request'] = (partner, opts) =>

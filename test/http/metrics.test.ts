@@ -93,6 +93,18 @@ t.test('refusals for too many failed attempts are counted', async (t) => {
   t.ok((sample(text, 'taxii_rate_limited_total', { route: '/metrics' }) ?? 0) >= 1);
 });
 
+t.test('metrics that cannot be collected (a worker whose primary does not answer) give 503 with Retry-After', async (t) => {
+  const stuck = await createAppWithConfig(config, { ...TEST_ENV, TEST_METRICS_TOKEN: TOKEN }, {
+    testDb: app.testDb,
+    metricsSource: () => Promise.reject(new Error('the primary did not answer with the metrics in time')),
+  });
+  t.teardown(() => stuck.close());
+  const res = await stuck.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
+  t.equal(res.statusCode, 503);
+  t.equal(res.headers['retry-after'], '5');
+  t.match(res.json(), { http_status: '503', description: /could not be collected in time/ });
+});
+
 t.test('off unless configured: /metrics is no path of the server', async (t) => {
   const plain = await createTestApp();
   t.teardown(() => plain.close());
