@@ -69,6 +69,7 @@ expect_op() {
 }
 expect_op 'partner added: cert-de (CERT-DE): active, clearance green, communities eu'
 expect_op 'API key (shown once; give it to the partner now): '
+expect_op 'client certificate: subject:CN=feed.cert-de.example,O=CERT-DE'
 expect_op '"title":"taxii-exchange demo"'
 expect_op 'old key: 401'
 expect_op 'new key: 200'

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hashApiKey } from '../config/api-keys.js';
+import { parseCertificateText } from '../config/certificates.js';
 import { IDENTITY_ID } from '../config/names.js';
 import { taxiiError } from '../errors.js';
 import { levelOf } from '../stix/tlp.js';
@@ -26,6 +27,9 @@ export interface PartnerInput {
   readonly clearance?: string;
   readonly communities?: readonly string[];
   readonly identity?: string | null;
+  /** Client certificates naming the partner, each `sha256:…`, `subject:…` or `san:<type>:…`; replaces the list. */
+  readonly certificates?: readonly string[];
+  readonly requireCertificate?: boolean;
 }
 
 function changesOf(input: PartnerInput): PartnerChanges {
@@ -34,11 +38,16 @@ function changesOf(input: PartnerInput): PartnerChanges {
     refuse(`identity "${input.identity}": a STIX identity id (identity--<UUID>)`);
   }
   const communities = input.communities?.map((c) => checkName('community', c));
+  const certificates = input.certificates?.map(
+    (c) => parseCertificateText(c) ?? refuse(`certificate "${c}": sha256:<64 hex digits>, subject:<attribute>=<value>,… or san:<dns|email|uri|ip>:<value>`),
+  );
   return {
     ...(input.name !== undefined && { name: input.name }),
     ...(input.clearance !== undefined && { clearance: tlpOf('clearance', input.clearance) }),
     ...(communities !== undefined && { communities: [...new Set(communities)] }),
     ...(input.identity !== undefined && { identity: input.identity }),
+    ...(certificates !== undefined && { certificates: [...new Set(certificates)] }),
+    ...(input.requireCertificate !== undefined && { requireCertificate: input.requireCertificate }),
   };
 }
 
@@ -70,8 +79,17 @@ export function createPartnerAdmin(db: Db, now: () => number = Date.now): Partne
     }
     return partner;
   };
+  /** A partner's certificates after a change: each names no other partner, and one required has one to present. */
+  const checkCertificates = async (id: string, certificates: readonly string[], required: boolean): Promise<void> => {
+    if (required && certificates.length === 0) refuse('require_certificate: the partner names no certificate to present (give certificates too)');
+    const holders = certificates.length === 0 ? [] : await store.certificateHolders(certificates, id);
+    if (holders.length > 0) throw taxiiError('CONFLICT', `a certificate given names partner ${holders.join(', ')} already: a certificate names one partner`);
+  };
   const change = async (id: string, changes: PartnerChanges): Promise<PartnerSummary> => {
-    await managed(id);
+    const current = await managed(id);
+    if (changes.certificates !== undefined || changes.requireCertificate !== undefined) {
+      await checkCertificates(id, changes.certificates ?? current.certificates, changes.requireCertificate ?? current.requireCertificate);
+    }
     await store.update(id, changes);
     return (await store.find(id)) as PartnerSummary;
   };
@@ -81,9 +99,14 @@ export function createPartnerAdmin(db: Db, now: () => number = Date.now): Partne
       checkName('partner id', id);
       if (input.name === undefined) refuse('name: required (--name)');
       const changes = changesOf(input);
+      const [certificates, requireCertificate] = [changes.certificates ?? [], changes.requireCertificate ?? false];
+      await checkCertificates(id, certificates, requireCertificate);
       const { key, hash } = await issueKey();
       const created = await store.create(
-        { id, name: input.name, clearance: changes.clearance ?? levelOf('amber'), communities: changes.communities ?? [], identity: changes.identity ?? null },
+        {
+          id, name: input.name, clearance: changes.clearance ?? levelOf('amber'), communities: changes.communities ?? [], identity: changes.identity ?? null,
+          certificates, requireCertificate,
+        },
         { id: key.id, hash },
         now(),
       );
@@ -99,7 +122,7 @@ export function createPartnerAdmin(db: Db, now: () => number = Date.now): Partne
       if (detail === undefined || detail.status === 'removed') throw taxiiError('NOT_FOUND', `no partner ${id}`);
       return detail;
     },
-    set: (id, input) => change(id, changesOf(input)),
+    set: async (id, input) => change(id, changesOf(input)),
     suspend: (id) => change(id, { status: 'suspended' }),
     resume: (id) => change(id, { status: 'active' }),
     async addKey(partnerId) {

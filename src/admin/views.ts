@@ -14,7 +14,7 @@ export const managedByJson = (m: ManagedBy) => (m === 'config' ? 'configuration 
 
 export const partnerJson = (p: PartnerSummary) => ({
   id: p.id, name: p.name, status: p.status, clearance: nameOf(p.clearance), communities: p.communities,
-  identity: p.identity, managed_by: managedByJson(p.managedBy),
+  identity: p.identity, certificates: p.certificates, require_certificate: p.requireCertificate, managed_by: managedByJson(p.managedBy),
 });
 
 export const partnerDetailJson = (p: PartnerDetail) => ({

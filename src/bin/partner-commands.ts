@@ -14,6 +14,8 @@ const PARTNER_OPTIONS = {
   clearance: { type: 'string' },
   community: { type: 'string', multiple: true },
   identity: { type: 'string' },
+  certificate: { type: 'string', multiple: true },
+  'require-certificate': { type: 'string' },
 } as const;
 
 function inputOf(args: ParsedArgs): PartnerInput {
@@ -23,8 +25,18 @@ function inputOf(args: ParsedArgs): PartnerInput {
     ...(typeof v['clearance'] === 'string' && { clearance: v['clearance'] }),
     ...(Array.isArray(v['community']) && { communities: v['community'] }),
     ...(typeof v['identity'] === 'string' && { identity: v['identity'] === '' ? null : v['identity'] }),
+    // --certificate "" clears the list.
+    ...(Array.isArray(v['certificate']) && { certificates: v['certificate'].filter((c) => c !== '') }),
+    ...(typeof v['require-certificate'] === 'string' && { requireCertificate: yesOrNo('--require-certificate', v['require-certificate']) }),
   };
 }
+
+function yesOrNo(option: string, value: string): boolean {
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  throw new CommandFailed(`${option}: yes or no, not "${value}"`, 2);
+}
+
+const CERTIFICATE_USAGE = '[--certificate sha256:HEX|subject:DN|san:TYPE:VALUE]... [--require-certificate yes|no]';
 
 
 function describe(p: PartnerSummary): string {
@@ -39,7 +51,7 @@ function printKey(out: Output, partnerId: string, key: IssuedKey): void {
 
 export const PARTNER: Record<string, Subcommand> = {
   add: {
-    usage: 'partner add ID --name NAME [--clearance LEVEL] [--community C]... [--identity identity--UUID] [--json]',
+    usage: `partner add ID --name NAME [--clearance LEVEL] [--community C]... [--identity identity--UUID] ${CERTIFICATE_USAGE} [--json]`,
     summary: 'onboard a partner; prints its first API key once',
     options: { ...PARTNER_OPTIONS, ...JSON_OPTION },
     positionals: ['ID'],
@@ -85,6 +97,8 @@ export const PARTNER: Record<string, Subcommand> = {
       out.log(describe(p));
       out.log(`managed by: ${p.managedBy === 'config' ? 'the configuration file' : 'administration (the command line and the admin API)'}`);
       if (p.identity !== null) out.log(`identity: ${p.identity}`);
+      for (const c of p.certificates) out.log(`client certificate: ${c}`);
+      if (p.requireCertificate) out.log('must present its client certificate besides its key or token');
       out.log(`groups: ${p.groups.length === 0 ? 'none' : p.groups.join(', ')}`);
       for (const k of detail.keys) out.log(`key ${k.id}: created ${k.created}${k.revoked === null ? '' : `, revoked ${k.revoked}`}`);
       if (p.fileKeys > 0) out.log(`keys in the configuration file: ${p.fileKeys}`);
@@ -94,13 +108,15 @@ export const PARTNER: Record<string, Subcommand> = {
     },
   },
   set: {
-    usage: 'partner set ID [--name NAME] [--clearance LEVEL] [--community C]... [--identity identity--UUID|""]',
-    summary: 'change a partner the command line manages (--community replaces the list)',
+    usage: `partner set ID [--name NAME] [--clearance LEVEL] [--community C]... [--identity identity--UUID|""] ${CERTIFICATE_USAGE.replace(']...', '|""]...')}`,
+    summary: 'change a partner the command line manages (--community and --certificate replace the list)',
     options: { ...PARTNER_OPTIONS },
     positionals: ['ID'],
     async run({ partners: admin }, args, out) {
       const input = inputOf(args);
-      if (Object.keys(input).length === 0) throw new CommandFailed('partner set: nothing to change (give --name, --clearance, --community or --identity)', 2);
+      if (Object.keys(input).length === 0) {
+        throw new CommandFailed('partner set: nothing to change (give --name, --clearance, --community, --identity, --certificate or --require-certificate)', 2);
+      }
       out.log(`partner changed: ${describe(await admin.set(args.positionals[0] as string, input))}`);
     },
   },

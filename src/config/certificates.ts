@@ -38,6 +38,21 @@ export function certificateRefText(ref: CertificateRef): string | undefined {
   return sanText(ref.san);
 }
 
+/**
+ * The canonical text of a reference written as one text (`sha256:…`, `subject:…`,
+ * `san:<type>:…`), as the command line and the admin API take it; undefined when it
+ * names no certificate.
+ */
+export function parseCertificateText(text: string): string | undefined {
+  const at = text.indexOf(':');
+  const [kind, value] = [text.slice(0, at).trim().toLowerCase(), text.slice(at + 1)];
+  if (at < 0) return undefined;
+  if (kind === 'sha256') return certificateRefText({ sha256: value });
+  if (kind === 'subject') return certificateRefText({ subject: value });
+  if (kind === 'san') return certificateRefText({ san: value });
+  return undefined;
+}
+
 /** Every canonical text naming a presented certificate (DER). */
 export function certificateTexts(der: Buffer): string[] {
   const certificate = new X509Certificate(der);

@@ -51,8 +51,12 @@ function texts(body: Body, field: string): string[] | undefined {
 }
 
 function flag(body: Body, field: string): boolean {
-  const value = body[field] ?? false;
-  if (typeof value !== 'boolean') throw taxiiError('BAD_PARAMETER', `${field}: true or false`);
+  return optionalFlag(body, field) ?? false;
+}
+
+function optionalFlag(body: Body, field: string): boolean | undefined {
+  const value = body[field];
+  if (value !== undefined && typeof value !== 'boolean') throw taxiiError('BAD_PARAMETER', `${field}: true or false`);
   return value;
 }
 
@@ -61,14 +65,19 @@ function knownFields(body: Body, allowed: readonly string[]): void {
   if (unknown !== undefined) throw taxiiError('BAD_PARAMETER', `${unknown}: not a field here (fields: ${allowed.join(', ')})`);
 }
 
+const PARTNER_FIELDS = ['name', 'clearance', 'communities', 'identity', 'certificates', 'require_certificate'] as const;
+
 function partnerInput(body: Body): PartnerInput {
-  const [name, clearance, communities] = [text(body, 'name'), text(body, 'clearance'), texts(body, 'communities')];
+  const [name, clearance, communities, certificates] = [text(body, 'name'), text(body, 'clearance'), texts(body, 'communities'), texts(body, 'certificates')];
   const identity = body['identity'] === null ? null : text(body, 'identity');
+  const requireCertificate = optionalFlag(body, 'require_certificate');
   return {
     ...(name !== undefined && { name }),
     ...(clearance !== undefined && { clearance }),
     ...(communities !== undefined && { communities }),
     ...(identity !== undefined && { identity }),
+    ...(certificates !== undefined && { certificates }),
+    ...(requireCertificate !== undefined && { requireCertificate }),
   };
 }
 
@@ -164,7 +173,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, users:
     api.get('/partners', route, async () => ({ partners: (await partners.list()).map(partnerJson) }));
     api.post('/partners', route, async (request, reply) => {
       const body = bodyOf(request);
-      knownFields(body, ['id', 'name', 'clearance', 'communities', 'identity']);
+      knownFields(body, ['id', ...PARTNER_FIELDS]);
       const id = text(body, 'id', true) as string;
       if (text(body, 'name', true) === undefined) throw taxiiError('BAD_PARAMETER', 'name: required');
       const { partner, key } = await partners.add(id, partnerInput(body));
@@ -174,7 +183,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, users:
     api.get<{ Params: { id: string } }>('/partners/:id', route, async (request) => partnerDetailJson(await partners.show(request.params.id)));
     api.patch<{ Params: { id: string } }>('/partners/:id', route, async (request) => {
       const body = bodyOf(request);
-      knownFields(body, ['name', 'clearance', 'communities', 'identity', 'status']);
+      knownFields(body, [...PARTNER_FIELDS, 'status']);
       const { id } = request.params;
       const status = text(body, 'status');
       if (status !== undefined && status !== 'active' && status !== 'suspended') throw taxiiError('BAD_PARAMETER', 'status: active or suspended');

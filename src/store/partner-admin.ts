@@ -15,6 +15,10 @@ export interface PartnerSummary {
   readonly clearance: TlpLevel;
   readonly communities: readonly string[];
   readonly identity: string | null;
+  /** Client certificates naming the partner, as canonical texts (config/certificates.ts). */
+  readonly certificates: readonly string[];
+  /** Whether it must present one of them besides its key or token. */
+  readonly requireCertificate: boolean;
   readonly managedBy: ManagedBy;
 }
 
@@ -39,6 +43,8 @@ export interface NewPartner {
   readonly clearance: TlpLevel;
   readonly communities: readonly string[];
   readonly identity: string | null;
+  readonly certificates: readonly string[];
+  readonly requireCertificate: boolean;
 }
 
 export interface PartnerChanges {
@@ -46,10 +52,12 @@ export interface PartnerChanges {
   readonly clearance?: TlpLevel;
   readonly communities?: readonly string[];
   readonly identity?: string | null;
+  readonly certificates?: readonly string[];
+  readonly requireCertificate?: boolean;
   readonly status?: 'active' | 'suspended';
 }
 
-const PARTNER_COLUMNS = 'p.id, p.name, p.status, p.clearance, p.communities, p.identity, p.managed_by';
+const PARTNER_COLUMNS = 'p.id, p.name, p.status, p.clearance, p.communities, p.identity, p.certificates, p.require_certificate, p.managed_by';
 
 interface PartnerRow {
   id: string;
@@ -58,6 +66,8 @@ interface PartnerRow {
   clearance: number;
   communities: string[];
   identity: string | null;
+  certificates: string[];
+  require_certificate: boolean;
   managed_by: ManagedBy;
 }
 
@@ -68,6 +78,8 @@ const toSummary = (r: PartnerRow): PartnerSummary => ({
   clearance: Number(r.clearance) as TlpLevel,
   communities: r.communities,
   identity: r.identity,
+  certificates: r.certificates,
+  requireCertificate: r.require_certificate,
   managedBy: r.managed_by,
 });
 
@@ -82,10 +94,12 @@ export interface PartnerAdminStore {
   addKey(partnerId: string, key: { readonly id: string; readonly hash: string }, now: number): Promise<void>;
   /** Revokes a key of the partner; false when it has no such key, or it is revoked already. */
   revokeKey(partnerId: string, keyId: string, now: number): Promise<boolean>;
+  /** Partners other than this one (not removed) that any of these certificate texts names. */
+  certificateHolders(texts: readonly string[], except: string): Promise<string[]>;
 }
 
-const INSERT_PARTNER = `INSERT INTO partners (id, name, status, api_key_hashes, clearance, communities, identity, managed_by)
-  VALUES ($1, $2, 'active', '{}', $3, $4::text[], $5, 'admin') ON CONFLICT (id) DO NOTHING RETURNING 1`;
+const INSERT_PARTNER = `INSERT INTO partners (id, name, status, api_key_hashes, clearance, communities, identity, certificates, require_certificate, managed_by)
+  VALUES ($1, $2, 'active', '{}', $3, $4::text[], $5, $6::text[], $7, 'admin') ON CONFLICT (id) DO NOTHING RETURNING 1`;
 const INSERT_KEY = 'INSERT INTO partner_keys (id, partner_id, hash, created_at) VALUES ($1, $2, $3, $4::bigint)';
 
 async function insertKey(tx: Queryable, partnerId: string, key: { id: string; hash: string }, now: number): Promise<void> {
@@ -132,7 +146,7 @@ export function createPartnerAdminStore(db: Db): PartnerAdminStore {
       return db.transaction(async (tx) => {
         const inserted = await tx.query(
           INSERT_PARTNER,
-          [partner.id, partner.name, partner.clearance, partner.communities, partner.identity],
+          [partner.id, partner.name, partner.clearance, partner.communities, partner.identity, partner.certificates, partner.requireCertificate],
           { name: 'admin_insert_partner' },
         );
         if (inserted.length === 0) return false;
@@ -143,9 +157,11 @@ export function createPartnerAdminStore(db: Db): PartnerAdminStore {
     async update(id, changes) {
       const rows = await db.query(
         `UPDATE partners SET name = coalesce($2, name), clearance = coalesce($3, clearance), communities = coalesce($4::text[], communities),
-           identity = CASE WHEN $5::boolean THEN $6 ELSE identity END, status = coalesce($7, status)
+           identity = CASE WHEN $5::boolean THEN $6 ELSE identity END, status = coalesce($7, status),
+           certificates = coalesce($8::text[], certificates), require_certificate = coalesce($9::boolean, require_certificate)
          WHERE id = $1 AND managed_by = 'admin' AND status <> 'removed' RETURNING 1`,
-        [id, changes.name ?? null, changes.clearance ?? null, changes.communities ?? null, changes.identity !== undefined, changes.identity ?? null, changes.status ?? null],
+        [id, changes.name ?? null, changes.clearance ?? null, changes.communities ?? null, changes.identity !== undefined, changes.identity ?? null, changes.status ?? null,
+          changes.certificates ?? null, changes.requireCertificate ?? null],
         { name: 'admin_update_partner' },
       );
       return rows.length > 0;
@@ -160,6 +176,14 @@ export function createPartnerAdminStore(db: Db): PartnerAdminStore {
         { name: 'admin_revoke_key' },
       );
       return rows.length > 0;
+    },
+    async certificateHolders(texts, except) {
+      const rows = await db.query<{ id: string }>(
+        "SELECT id FROM partners WHERE certificates && $1::text[] AND id <> $2 AND status <> 'removed' ORDER BY id",
+        [texts, except],
+        { name: 'admin_certificate_holders' },
+      );
+      return rows.map((r) => r.id);
     },
   };
 }

@@ -61,6 +61,12 @@ t.test('partners: add, list, show, set, suspend, resume', async (t) => {
   t.equal((await taxii('erin', erinKey)).statusCode, 401, 'suspended: refused on its next request');
   t.match((await api('PATCH', '/partners/erin', { status: 'active' })).json(), { status: 'active' });
   t.equal((await taxii('erin', erinKey)).statusCode, 200);
+  t.match((await api('PATCH', '/partners/erin', { certificates: ['san:DNS:Feed.Erin.example'], require_certificate: true })).json(), {
+    certificates: ['san:dns:feed.erin.example'], require_certificate: true,
+  }, 'client certificates, canonical');
+  t.equal((await taxii('erin', erinKey)).statusCode, 401, 'its key alone is refused once it must present its certificate');
+  t.match((await api('PATCH', '/partners/erin', { certificates: [], require_certificate: false })).json(), { certificates: [], require_certificate: false });
+  t.equal((await taxii('erin', erinKey)).statusCode, 200);
 });
 
 t.test('keys: a new one, the old one revoked', async (t) => {
@@ -126,6 +132,9 @@ t.test('refusals: clear errors, nothing changed', async (t) => {
     ['POST', '/partners', { id: 'erin', name: 'Erin again' }, 409, /erin/],
     ['PATCH', '/partners/alice', { name: 'Alice renamed' }, 409, /defined in the configuration file/],
     ['PATCH', '/partners/erin', { status: 'gone' }, 400, /status: active or suspended/],
+    ['PATCH', '/partners/erin', { certificates: ['CN=erin'] }, 400, /certificate "CN=erin": sha256:<64 hex digits>, subject:/],
+    ['PATCH', '/partners/erin', { require_certificate: 'yes' }, 400, /require_certificate: true or false/],
+    ['PATCH', '/partners/erin', { require_certificate: true }, 400, /names no certificate to present/],
     ['GET', '/partners/nobody', undefined, 404, /no partner nobody/],
     ['DELETE', '/partners/erin/keys/k-none', undefined, 404, /k-none/],
     ['POST', '/partners/erin/tokens', { ttl: '1h' }, 409, /JWT authentication is not configured/],

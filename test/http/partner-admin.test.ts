@@ -106,3 +106,16 @@ t.test('token issue: a JWT the server accepts, for an active partner, for a boun
   t.same(['90s', '15m', '1h', '7d'].map(parseTtl), [90, 900, 3600, 604800]);
   for (const bad of ['1w', '0h', '-1h', 'h', '31d', '1.5h']) t.throws(() => parseTtl(bad), new RegExp(`ttl "${bad.replace('.', '\\.')}"`), `ttl ${bad}`);
 });
+
+t.test('client certificates: canonical, each naming one partner, required only with one to present', async (t) => {
+  const feed = 'subject:CN=feed';
+  await admin.add('cert-feed', { name: 'feed', certificates: [feed] });
+  t.match(await refusal(admin.add('cert-copy', { name: 'copy', certificates: ['subject: cn = feed'] })), {
+    status: 409, description: 'a certificate given names partner cert-feed already: a certificate names one partner',
+  }, 'a certificate names one partner, however its subject is written');
+  t.match(await refusal(admin.add('cert-copy', { name: 'copy', requireCertificate: true })), { status: 400, description: /names no certificate to present/ });
+  t.match(await refusal(admin.set('cert-feed', { certificates: ['sha256:abc'] })), { status: 400, description: /^certificate "sha256:abc": sha256:<64 hex digits>/ });
+  t.notOk((await admin.list()).some((p) => p.id === 'cert-copy'), 'nothing was created by a refusal');
+  t.match(await admin.set('cert-feed', { certificates: [feed, feed], requireCertificate: true }), { certificates: [feed], requireCertificate: true }, 'its own certificate again, once');
+  t.match(await refusal(admin.set('cert-feed', { certificates: [] })), { status: 400, description: /names no certificate to present/ }, 'not while it must present one');
+});

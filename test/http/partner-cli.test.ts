@@ -64,6 +64,11 @@ t.test('onboarding, listing, rotating, suspending', async (t) => {
   t.match(await cli('partner', 'suspend', 'cert-de'), { status: 0, out: /^partner suspended: cert-de \(CERT-DE\): suspended/ });
   t.match(await cli('partner', 'resume', 'cert-de'), { status: 0, out: /^partner resumed: cert-de \(CERT-DE\): active/ });
   t.match(await cli('partner', 'set', 'cert-de', '--clearance', 'red'), { status: 0, out: /clearance red/ });
+  const fingerprint = `sha256:${'AB:'.repeat(31)}AB`;
+  t.match(await cli('partner', 'set', 'cert-de', '--certificate', fingerprint, '--certificate', 'subject:CN=feed, O=CERT-DE', '--require-certificate', 'yes'), { status: 0 });
+  t.match((await cli('partner', 'show', 'cert-de')).out, `client certificate: sha256:${'ab'.repeat(32)}\nclient certificate: subject:CN=feed,O=CERT-DE\nmust present its client certificate besides its key or token\n`);
+  t.match(await cli('partner', 'set', 'cert-de', '--certificate', '', '--require-certificate', 'no'), { status: 0 }, '--certificate "" clears the list');
+  t.match(JSON.parse((await cli('partner', 'show', 'cert-de', '--json')).out), { certificates: [], require_certificate: false });
   // The demo configuration (TAXII_CONFIG unset) has no JWT authentication.
   t.match(await cli('token', 'issue', 'cert-de', '--ttl', '1h'), { status: 1, err: /JWT authentication is not configured/ });
 });
@@ -93,6 +98,8 @@ t.test('failures: a one-line reason, exit 1; usage errors exit 2', async (t) => 
   t.match(await cli('partner', 'add'), { status: 2, err: /partner add: expected ID/ });
   t.match(await cli('partner', 'explode'), { status: 2, err: /partner: unknown subcommand "explode"/ });
   t.match(await cli('partner', 'set', 'cert-de'), { status: 2, err: /nothing to change/ });
+  t.match(await cli('partner', 'set', 'cert-de', '--require-certificate', 'maybe'), { status: 2, err: /--require-certificate: yes or no, not "maybe"/ });
+  t.match(await cli('partner', 'set', 'cert-de', '--certificate', 'md5:abc'), { status: 1, err: /certificate "md5:abc": sha256:<64 hex digits>/ });
 });
 
 t.test('as a process: the exit code and the whole output reach the shell', async (t) => {

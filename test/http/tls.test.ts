@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import t from 'tap';
+import { createPartnerAdmin } from '../../src/admin/partners.js';
 import { reloadTls } from '../../src/http/tls.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { indicator } from '../helpers/stix.js';
@@ -70,6 +71,12 @@ function get(port: number, path: string, options: RequestOptions = {}): Promise<
     req.end();
   });
 }
+/** The Docker image's HEALTHCHECK; its exit code. Run beside this process's event loop, which serves the app (spawnSync would block it). */
+const healthcheck = (port: number, env: Record<string, string> = {}) =>
+  new Promise<number | null>((resolve) => {
+    spawn(process.execPath, [join(PROJECT_ROOT, 'bin/healthcheck.mjs')], { env: { TAXII_PORT: String(port), ...env }, stdio: 'ignore' }).once('exit', resolve);
+  });
+
 const as = (name: string) => ({ cert: readFileSync(file(`${name}.crt`)), key: readFileSync(file(`${name}.key`)) });
 const fingerprint = (name: string) => new X509Certificate(readFileSync(file(`${name}.crt`))).fingerprint256;
 
@@ -82,10 +89,7 @@ t.test('TLS: the configured certificate; plain HTTP is not spoken', async (t) =>
   t.equal(discovery.status, 200, 'TAXII over TLS');
   const plain = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 'refused');
   t.not(plain, 200, 'no answer in plain HTTP');
-  // Run beside this process's event loop, which serves the app (spawnSync would block it).
-  const healthcheck = await new Promise<number | null>((resolve) =>
-    spawn(process.execPath, [join(PROJECT_ROOT, 'bin/healthcheck.mjs')], { env: { TAXII_PORT: String(port) }, stdio: 'ignore' }).once('exit', resolve));
-  t.equal(healthcheck, 0, 'the Docker image\'s HEALTHCHECK finds it over HTTPS');
+  t.equal(await healthcheck(port), 0, 'the Docker image\'s HEALTHCHECK finds it over HTTPS');
 });
 
 t.test('client certificates required: only those the configured CA signed get a connection', async (t) => {
@@ -97,6 +101,8 @@ t.test('client certificates required: only those the configured CA signed get a 
   await t.rejects(get(port, '/healthz', as('stranger')), 'a certificate of another CA: no connection');
   t.match(await get(port, '/healthz', as('alice')), { status: 200 });
   t.match(await get(port, '/taxii2/', { ...as('alice'), headers: { accept: TAXII, authorization: basicAuth('alice') } }), { status: 200 });
+  t.equal(await healthcheck(port), 1, 'the Docker image\'s HEALTHCHECK without a certificate fails');
+  t.equal(await healthcheck(port, { TAXII_HEALTHCHECK_CERT: file('nobody.crt'), TAXII_HEALTHCHECK_KEY: file('nobody.key') }), 0, 'and passes with one of the CA (naming no partner)');
 
   // SIGHUP: renewed files take effect for new connections, without a restart.
   copyFileSync(file('renewed.crt'), file('live.crt'));
@@ -145,6 +151,19 @@ t.test('certificates name partners: alone, or with the key when the partner requ
   t.equal((await discovery('nobody')).status, 401, 'a certificate that names no partner');
   const dave = await get(port, '/taxii2/', { ...as('nobody'), headers: { accept: TAXII, authorization: basicAuth('dave') } });
   t.equal(dave.status, 200, 'a partner that names no certificate: its key, whatever the certificate');
+});
+
+t.test('a partner the command line or the admin API manages is named by its certificates too', async (t) => {
+  const { app, port } = await tlsApp({ cert: file('server.crt'), key: file('server.key'), client_ca: file('test-ca.crt') });
+  t.teardown(() => app.close());
+  const admin = createPartnerAdmin(app.testDb.db);
+  await admin.add('cert-nb', { name: 'nobody CSIRT', certificates: [`sha256:${fingerprint('nobody')}`] });
+  const discovery = () => get(port, '/taxii2/', { ...as('nobody'), headers: { accept: TAXII } });
+  t.equal((await discovery()).status, 200, 'its certificate alone');
+  await admin.set('cert-nb', { requireCertificate: true });
+  t.equal((await discovery()).status, 401, 'once it must present its key too, the certificate alone is refused');
+  await admin.set('cert-nb', { certificates: [], requireCertificate: false });
+  t.equal((await discovery()).status, 401, 'a certificate it no longer names');
 });
 
 t.test('X-Forwarded-For names the client only when it comes from a trusted proxy', async (t) => {
