@@ -13,6 +13,7 @@ import { faultConfig, skipReason, sleep, startServer, faultCluster } from './har
 import { catchUp, checkAnswers, checkStore, waitUntilServing } from './invariants.js';
 import { createPoller, describe, startLoad, tally, type Load, type Outcome } from './load.js';
 import { startPgProxy } from './pg-proxy.js';
+import { httpCall } from '../helpers/http-client.js';
 
 const DATABASE = 'taxii_faults';
 const skip = skipReason();
@@ -123,8 +124,8 @@ else {
       const down = Date.now();
       let back = Date.now();
       const probe = async (path: string) => {
-        const res = await fetch(`http://127.0.0.1:${server.port}${path}`);
-        return { status: res.status, body: (await res.json()) as unknown };
+        const res = await httpCall({ port: server.port, path });
+        return { status: res.status, body: JSON.parse(res.text) as unknown };
       };
       try {
         await sleep(1_000);

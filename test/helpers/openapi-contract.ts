@@ -3,9 +3,10 @@
  * must be what openapi.yaml says for its path, method and status: a documented
  * status (or one the document's introduction allows on any endpoint), its
  * content type, its required headers, and a body valid against its schema.
- * test/helpers/app.ts checks every `inject` of the apps it builds.
+ * test/helpers/app.ts checks every `inject` of the apps it builds, and
+ * test/helpers/http-client.ts every answer a test receives over a socket.
  */
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
@@ -157,4 +158,17 @@ export function contractProblems(method: string, url: string, r: Response): stri
     : validatorAt(`${responsePointer}/${pointer('content', mediaType, 'schema')}`);
   if (!validate(parsed)) problems.push(`${where}: body ${ajv.errorsText(validate.errors)}`);
   return problems;
+}
+
+/**
+ * Fails the test when a response breaks openapi.yaml, or, with
+ * OPENAPI_CONTRACT_REPORT=<file>, appends what is wrong to that file instead
+ * (to survey a change that breaks many at once).
+ */
+export function holdToContract(method: string, path: string, response: Response): void {
+  const problems = contractProblems(method.toUpperCase(), path, response);
+  if (problems.length === 0) return;
+  const report = process.env['OPENAPI_CONTRACT_REPORT'];
+  if (report !== undefined) appendFileSync(report, `${problems.join('\n')}\n`);
+  else throw new Error(`the response breaks openapi.yaml:\n${problems.join('\n')}`);
 }

@@ -10,7 +10,6 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 import { capturedOutput } from '../helpers/captured-output.js';
 import { indicator } from '../helpers/stix.js';
 import { spawnServer, type ChildServer } from '../helpers/server-process.js';
+import { httpCall } from '../helpers/http-client.js';
 
 const CLI = resolve(fileURLToPath(import.meta.url), '../../../src/bin/cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'taxii-apply-'));
@@ -42,18 +42,8 @@ function get(port: number, partner: string): Promise<number> {
   return getAs(port, partner, undefined);
 }
 
-function getAs(port: number, partner: string, key: string | undefined): Promise<number> {
-  return new Promise((done, fail) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/taxii2/', agent: false, headers: { accept: TAXII, authorization: basicAuth(partner, key) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => done(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', fail);
-    req.end();
-  });
+async function getAs(port: number, partner: string, key: string | undefined): Promise<number> {
+  return (await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth(partner, key) } })).status;
 }
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {

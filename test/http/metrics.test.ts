@@ -15,6 +15,7 @@ import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 import { spawnServer } from '../helpers/server-process.js';
 import { indicator } from '../helpers/stix.js';
 import { freePort } from '../helpers/throwaway-cluster.js';
+import { httpCall } from '../helpers/http-client.js';
 
 const TOKEN = 'metrics-test-token-0123456789abcdef';
 const RW = `/main/collections/${C_RW}/`;
@@ -143,7 +144,7 @@ t.test('a listener of their own, and with workers every worker added up', async 
   // Each request on a connection of its own, so the cluster spreads them over the workers.
   const discoveries = 6;
   for (let i = 0; i < discoveries; i += 1) {
-    const res = await fetch(`http://127.0.0.1:${port}/taxii2/`, { headers: { accept: TAXII, authorization: basicAuth('alice'), connection: 'close' } });
+    const res = await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('alice') } });
     t.equal(res.status, 200);
   }
   const own = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -151,9 +152,9 @@ t.test('a listener of their own, and with workers every worker added up', async 
   const ownText = await own.text();
   t.equal(sample(ownText, 'taxii_http_requests_total', { method: 'GET', route: '/taxii2/', status: '200' }), discoveries, 'every request counted once, whichever worker served it');
   t.equal((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status, 404, 'and nothing else there');
-  const viaTaxii = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const viaTaxii = await httpCall({ port, path: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
   t.equal(viaTaxii.status, 200);
-  t.equal(sample(await viaTaxii.text(), 'taxii_http_requests_total', { method: 'GET', route: '/taxii2/', status: '200' }), discoveries, 'the TAXII port serves the same sum');
+  t.equal(sample(viaTaxii.text, 'taxii_http_requests_total', { method: 'GET', route: '/taxii2/', status: '200' }), discoveries, 'the TAXII port serves the same sum');
   if (workers) {
     const ready = server.lines.filter((l) => l['msg'] === 'worker ready').map((l) => l['pid']);
     t.equal(new Set(ready).size, 2, 'two workers');

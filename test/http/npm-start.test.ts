@@ -12,7 +12,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -23,6 +22,7 @@ import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 import { LOADER, SERVER } from '../helpers/server-process.js';
 import { indicator } from '../helpers/stix.js';
 import { freePort } from '../helpers/throwaway-cluster.js';
+import { httpCall } from '../helpers/http-client.js';
 
 const AUTH = `Basic ${Buffer.from('cert-fr:demo-key-cert-fr-0001').toString('base64')}`;
 const SHARED = '/alliance/collections/bc5bbb44-03d6-4308-8f9d-9b9b903cfc4b/';
@@ -44,19 +44,9 @@ writeFileSync(join(work, 'package.json'), JSON.stringify({
   scripts: { start: start.replace(/node .*dist\/src\/server\.js$/, `node ${[...LOADER, SERVER].map(quote).join(' ')}`) },
 }));
 
-function post(port: number, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: `${SHARED}objects/`, method: 'POST', agent: false, headers: { accept: TAXII, 'content-type': TAXII, authorization: AUTH } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+async function post(port: number, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
+  const answer = await httpCall({ port, path: `${SHARED}objects/`, body, headers: { accept: TAXII, 'content-type': TAXII, authorization: AUTH } });
+  return { status: answer.status, json: JSON.parse(answer.text) as Record<string, unknown> };
 }
 
 t.test('SIGTERM to npm start: the POST in progress completes, then the server exits 0, nothing left running', async (t) => {

@@ -7,10 +7,13 @@
  * breaks it fails the test that received it. This file checks that checker.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { Errors } from '../../src/errors.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { TEST_ENV, createAppWithConfig, testConfigJson } from '../helpers/app.js';
+import { httpCall } from '../helpers/http-client.js';
 import { OPENAPI, contractProblems, templateOf } from '../helpers/openapi-contract.js';
 
 const config = testConfigJson();
@@ -64,4 +67,14 @@ t.test('the checker itself: paths, statuses, content types, headers and bodies',
   t.same(contractProblems('GET', '/nowhere/at/all/x/y/z', response(404, taxii, JSON.stringify({
     title: 'Not found', description: 'x', error_id: '6f1f7d0e-8f55-4d55-9f24-2d5f4b0e5a11', error_code: 'TAXII_ERR_RESOURCE_NOT_FOUND', http_status: '404',
   }))), [], 'an error resource anywhere');
+});
+
+t.test('answers over a socket are held to it too (test/helpers/http-client.ts)', async (t) => {
+  // A server that answers discovery off the contract: 200 in plain text.
+  const stranger = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('hello'));
+  await new Promise<void>((resolve) => stranger.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => stranger.close(() => resolve())));
+  const port = (stranger.address() as AddressInfo).port;
+  await t.rejects(httpCall({ port, path: '/taxii2/' }), /the response breaks openapi\.yaml:\nGET \/taxii2\/ → 200: content type text\/plain is not one of/);
+  t.equal((await httpCall({ port, path: '/taxii2/', contract: false })).text, 'hello', 'unless asked not to');
 });

@@ -7,17 +7,17 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request, type RequestOptions } from 'node:https';
+import type { RequestOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import t from 'tap';
 import { createPartnerAdmin } from '../../src/admin/partners.js';
 import { reloadTls } from '../../src/http/tls.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { indicator } from '../helpers/stix.js';
 import { C_RW, TAXII, TEST_ENV, basicAuth, createAppWithConfig, testConfigJson, type TestApp } from '../helpers/app.js';
+import { httpCall } from '../helpers/http-client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'taxii-tls-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,17 +59,9 @@ interface Answer {
   readonly server: string;
 }
 
-function get(port: number, path: string, options: RequestOptions = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca: readFileSync(file('test-ca.crt')), agent: false, ...options }, (res) => {
-      const server = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, server }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function get(port: number, path: string, options: RequestOptions = {}): Promise<Answer> {
+  const answer = await httpCall({ ...options, port, path, tls: true, ca: readFileSync(file('test-ca.crt')) });
+  return { status: answer.status, body: answer.text, server: answer.serverCertificate ?? '' };
 }
 /** The Docker image's HEALTHCHECK; its exit code. Run beside this process's event loop, which serves the app (spawnSync would block it). */
 const healthcheck = (port: number, env: Record<string, string> = {}) =>

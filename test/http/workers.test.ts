@@ -6,7 +6,6 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { parsePositiveInteger, resolveWorkerCount } from '../../src/workers.js';
 import { TAXII } from '../helpers/app.js';
 import { openTestDb, testDatabaseUrl } from '../helpers/database.js';
 import { indicator } from '../helpers/stix.js';
+import { httpCall } from '../helpers/http-client.js';
 
 const CHILD_TIMEOUT_MS = 120_000;
 // Demo configuration (README "Demo partners"): cert-fr reads and writes shared-indicators.
@@ -39,23 +39,13 @@ async function until<T>(what: string, server: Server, find: () => T | undefined)
 }
 
 /** One request on a connection of its own, so the cluster hands each to the next worker. */
-function call(port: number, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function call(port: number, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1', port, path, agent: false, method: payload === undefined ? 'GET' : 'POST',
-        headers: { accept: TAXII, authorization: AUTH, ...(payload !== undefined && { 'content-type': TAXII }) },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
+  const answer = await httpCall({
+    port, path, ...(payload !== undefined && { body: payload }),
+    headers: { accept: TAXII, authorization: AUTH, ...(payload !== undefined && { 'content-type': TAXII }) },
   });
+  return { status: answer.status, json: JSON.parse(answer.text) as Record<string, unknown> };
 }
 
 t.test('TAXII_WORKERS and TAXII_DB_POOL values', async (t) => {
