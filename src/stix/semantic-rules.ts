@@ -94,6 +94,25 @@ export function extensionFailure(o: Obj, type: string): string | undefined {
   return undefined;
 }
 
+/** S5: the identifier forms of the sources the specification names. */
+const EXTERNAL_IDS: Readonly<Record<string, { readonly form: RegExp; readonly written: string }>> = {
+  capec: { form: /^CAPEC-\d+$/, written: 'CAPEC-<digits>' },
+  cve: { form: /^CVE-\d{4}-\d{4,}$/, written: 'the exact CVE identifier, CVE-<year>-<at least 4 digits>' },
+};
+
+export function externalReferenceFailure(o: Obj, type: string): string | undefined {
+  const references = o['external_references'];
+  if (!Array.isArray(references)) return undefined;
+  for (const [i, reference] of references.entries()) {
+    const { source_name: source, external_id: id } = (reference ?? {}) as Obj;
+    const expected = typeof source === 'string' ? EXTERNAL_IDS[source] : undefined;
+    if (expected !== undefined && typeof id === 'string' && !expected.form.test(id)) {
+      return `${type}.external_references[${i}].external_id: ${JSON.stringify(id)} is not how a ${String(source)} reference is written: ${expected.written} (S5)`;
+    }
+  }
+  return undefined;
+}
+
 export function namingFailure(o: Obj, type: string): string | undefined {
   for (const name of RESERVED) {
     if (name in o) return `${type}.${name}: is a reserved property name and must not be used (S22)`;

@@ -44,6 +44,18 @@ interface Case {
 }
 
 const cases: Case[] = [
+  {
+    rule: 'S5 a capec reference is CAPEC-<digits>',
+    valid: indicator({ external_references: [{ source_name: 'capec', external_id: 'CAPEC-163' }] }),
+    invalid: indicator({ external_references: [{ source_name: 'capec', external_id: '163' }] }),
+    message: /^indicator\.external_references\[0\]\.external_id: "163" is not how a capec reference is written: CAPEC-<digits> \(S5\)$/,
+  },
+  {
+    rule: 'S5 a cve reference is the exact CVE identifier',
+    valid: indicator({ external_references: [{ source_name: 'url', url: 'https://example.org/' }, { source_name: 'cve', external_id: 'CVE-2021-44228' }] }),
+    invalid: indicator({ external_references: [{ source_name: 'cve', external_id: 'cve-2021-44228' }] }),
+    message: /^indicator\.external_references\[0\]\.external_id: "cve-2021-44228" is not how a cve reference is written: the exact CVE identifier/,
+  },
   { rule: 'S24 id prefix equals type', valid: indicator(), invalid: indicator({ id: 'malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f' }), message: /^indicator\.id: .* must start with "indicator--"/ },
   { rule: 'S24 id ends in an RFC 4122 UUID', valid: indicator(), invalid: indicator({ id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3' }), message: /^indicator\.id: .*RFC 4122 UUID/ },
   { rule: 'S38 modified not before created', valid: indicator({ modified: '2024-02-01T00:00:00.000Z' }), invalid: indicator({ modified: '2023-12-31T23:59:59.999Z' }), message: /^indicator\.modified: .*must not be earlier than created/ },
