@@ -9,8 +9,8 @@
 import type { Strictness } from './object-validator.js';
 import { declaredExtensionTypes } from './semantic-rules.js';
 
-// T81/S19: custom property names: a-z, 0-9, _ ; 3-250 characters.
-const PROPERTY_NAME = /^[a-z0-9_]{3,250}$/;
+// T81/S19, §3.1: custom property names start with a letter, then a-z, 0-9, _ ; 3-250 characters.
+const PROPERTY_NAME = /^[a-z][a-z0-9_]{2,249}$/;
 
 export function customTypeFailure(o: Record<string, unknown>, type: string, strictness: Strictness, known: boolean): string | undefined {
   if (known || strictness === 'permissive') return undefined;
@@ -22,11 +22,16 @@ export function customTypeFailure(o: Record<string, unknown>, type: string, stri
     : `type: "${type}" is not a STIX 2.1 type; custom types start with "x-" or are declared by an extension-definition`;
 }
 
+/**
+ * Properties the object's schema does not know. A custom type defines its own
+ * properties (§11, §7.3): of those only the names are checked.
+ */
 export function customPropertyFailure(
   o: Record<string, unknown>,
   type: string,
   strictness: Strictness,
   known: ReadonlySet<string>,
+  customType: boolean,
 ): string | undefined {
   if (strictness === 'permissive') return undefined;
   const unknown = Object.keys(o).filter((name) => !known.has(name));
@@ -34,9 +39,9 @@ export function customPropertyFailure(
   const toplevel = declaredExtensionTypes(o).has('toplevel-property-extension');
   for (const name of unknown) {
     if (!PROPERTY_NAME.test(name)) {
-      return `${type}.${name}: custom property names use only a-z, 0-9 and _, 3 to 250 characters (S19)`;
+      return `${type}.${name}: custom property names start with a letter and use only a-z, 0-9 and _, 3 to 250 characters (S19, §3.1)`;
     }
-    if (toplevel) continue;
+    if (customType || toplevel) continue;
     if (strictness === 'standard' && name.startsWith('x_')) continue;
     return strictness === 'strict'
       ? `${type}.${name}: unknown property; in strict mode custom properties need a toplevel-property-extension`

@@ -26,7 +26,7 @@ const TIMESTAMP_PROPERTIES = [
 ];
 
 // S22, C5
-const RESERVED = ['severity', 'username', 'phone_number', 'phone_numbers'];
+const RESERVED = ['severity', 'username', 'phone_number', 'phone_numbers', 'action'];
 
 export function timeFailure(o: Obj, type: string): string | undefined {
   for (const name of TIMESTAMP_PROPERTIES) {

@@ -53,8 +53,7 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
     const schema = registry.check(object, type, fallback);
     if (schema !== undefined) fail(`${type}${schema.path === '' ? '' : `.${schema.path}`}: ${schema.message}`);
     const known = withVersioning(registry.propertiesOf(type) ?? registry.commonProperties[fallback], o, type, category);
-    // A custom type defines its own properties (§11, §7.3): only their names are checked.
-    fail(customPropertyFailure(o, type, category === undefined ? 'permissive' : strictness, known));
+    fail(customPropertyFailure(o, type, strictness, known, category === undefined));
     fail(timeFailure(o, type));
     fail(referenceFailure(o, type, (t) => registry.categoryOf(t)));
     fail(selectorFailure(o, type));

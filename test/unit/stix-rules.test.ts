@@ -35,6 +35,10 @@ const networkTraffic = (extra: Obj = {}): Obj => ({
   src_ref: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4', protocols: ['tcp'], ...extra,
 });
 
+const customObject = (extra: Obj = {}): Obj => ({
+  type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T, ...extra,
+});
+
 interface Case {
   readonly rule: string;
   readonly valid: Obj;
@@ -83,7 +87,16 @@ const cases: Case[] = [
   { rule: 'S20 _enc needs its base property', valid: { type: 'file', spec_version: '2.1', id: 'file--5e2f2d2b-17d4-4cbf-938f-98ee46b3cd3f', name: 'a.exe', name_enc: 'windows-1252' }, invalid: { type: 'file', spec_version: '2.1', id: 'file--5e2f2d2b-17d4-4cbf-938f-98ee46b3cd3f', hashes: { MD5: 'd41d8cd98f00b204e9800998ecf8427e' }, name_enc: 'windows-1252' }, message: /^file\.name_enc: must not be present without name \(S20\)/ },
   { rule: 'SR9 STIX patterns must parse', valid: indicator(), invalid: indicator({ pattern: "[ipv4-addr:value = '198.51.100.1'" }), message: /^indicator\.pattern: .*position/ },
   { rule: 'SR9 other pattern languages are opaque text', valid: indicator({ pattern_type: 'sigma', pattern: 'title: anything [' }), invalid: indicator({ pattern_type: 'stix', pattern: 'title: anything [' }), message: /^indicator\.pattern:/ },
-  { rule: 'S19 custom property names', valid: indicator({ x_acme_score: 1 }), invalid: indicator({ 'x_Acme-Score': 1 }), message: /custom property names use only a-z, 0-9 and _/ },
+  { rule: 'S19 custom property names', valid: indicator({ x_acme_score: 1 }), invalid: indicator({ 'x_Acme-Score': 1 }), message: /custom property names start with a letter and use only a-z, 0-9 and _/ },
+  { rule: '§3.1 property names start with a letter', valid: indicator({ x_9ome_stuff: 1 }), invalid: indicator({ '9ome_custom_stuff': 1 }), message: /^indicator\.9ome_custom_stuff: custom property names start with a letter/ },
+  {
+    rule: '§3.1 a toplevel-property-extension property starts with a letter',
+    valid: indicator({ rank9: 1, extensions: { [EXT_DEF]: { extension_type: 'toplevel-property-extension' } } }),
+    invalid: indicator({ '9rank': 1, extensions: { [EXT_DEF]: { extension_type: 'toplevel-property-extension' } } }),
+    message: /^indicator\.9rank: custom property names start with a letter/,
+  },
+  { rule: '§11 the properties of a custom object are named like any custom property', valid: customObject({ acme_name: 'a' }), invalid: customObject({ 'Bad-Name': 'a' }), message: /^x-acme-widget\.Bad-Name: custom property names start with a letter/ },
+  { rule: 'S22 action is reserved, on custom objects too', valid: customObject({ acme_action: 'a' }), invalid: customObject({ action: 'a' }), message: /^x-acme-widget\.action: is a reserved property name and must not be used \(S22\)$/ },
   { rule: 'standard: legacy x_ properties only', valid: indicator({ x_acme_score: 1 }), invalid: indicator({ acme_score: 1 }), message: /^indicator\.acme_score: unknown property/ },
   { rule: 'standard: legacy x- types only', valid: { type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, invalid: { type: 'acme-widget', spec_version: '2.1', id: 'acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, message: /not a STIX 2\.1 type/ },
   { rule: 'strict: custom properties only with a toplevel-property-extension', strictness: 'strict', valid: indicator({ acme_score: 1, extensions: { [EXT_DEF]: { extension_type: 'toplevel-property-extension' } } }), invalid: indicator({ x_acme_score: 1 }), message: /strict mode custom properties need a toplevel-property-extension/ },
