@@ -125,14 +125,15 @@ export function referenceFailure(object: Record<string, unknown>, type: string, 
     for (const [where, ref] of found) {
       if (typeof ref !== 'string') continue; // the schema reports non-strings
       const refType = ref.slice(0, Math.max(0, ref.indexOf('--')));
-      if (!target.allows(refType, categoryOf)) {
+      // A bundle is a container, not a STIX object: nothing refers to one (§8). Unlike a custom type, it gets no benefit of the doubt.
+      if (refType === 'bundle' || !target.allows(refType, categoryOf)) {
         return `${where}: refers to a ${refType || 'malformed id'} object; it must refer to ${target.describe} (stix-2.1.md §9)`;
       }
     }
   }
   if (type === 'observed-data' && Array.isArray(object['object_refs'])) {
     const refs = object['object_refs'] as unknown[];
-    const hasSco = refs.some((r) => typeof r === 'string' && (categoryOf(r.slice(0, r.indexOf('--'))) ?? 'sco') === 'sco');
+    const hasSco = refs.some((r) => typeof r === 'string' && !r.startsWith('bundle--') && (categoryOf(r.slice(0, r.indexOf('--'))) ?? 'sco') === 'sco');
     if (!hasSco) return 'observed-data.object_refs: must refer to at least one SCO (S52)';
   }
   return undefined;

@@ -35,6 +35,11 @@ const networkTraffic = (extra: Obj = {}): Obj => ({
   src_ref: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4', protocols: ['tcp'], ...extra,
 });
 
+const IPV4 = 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4';
+const observedData = (refs: string[]): Obj => ({
+  type: 'observed-data', spec_version: '2.1', id: 'observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf', created: T, modified: T,
+  first_observed: T, last_observed: T, number_observed: 1, object_refs: refs,
+});
 const customObject = (extra: Obj = {}): Obj => ({
   type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T, ...extra,
 });
@@ -73,6 +78,13 @@ const cases: Case[] = [
   { rule: 'S45 created_by_ref → identity', valid: indicator({ created_by_ref: IDENTITY }), invalid: indicator({ created_by_ref: 'malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b' }), message: /^indicator\.created_by_ref: refers to a malware object; it must refer to identity/ },
   { rule: 'S46 object_marking_refs → marking-definition', valid: indicator({ object_marking_refs: [MARKING] }), invalid: indicator({ object_marking_refs: [IDENTITY] }), message: /^indicator\.object_marking_refs\[0\]: refers to a identity object/ },
   { rule: 'S46 granular marking_ref → marking-definition', valid: indicator({ granular_markings: [{ selectors: ['pattern'], marking_ref: MARKING }] }), invalid: indicator({ granular_markings: [{ selectors: ['pattern'], marking_ref: IDENTITY }] }), message: /^indicator\.granular_markings\[0\]\.marking_ref: refers to a identity/ },
+  { rule: '§8 a bundle is not an object: no sighting_of_ref to one', valid: sighting(), invalid: sighting({ sighting_of_ref: 'bundle--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b' }), message: /^sighting\.sighting_of_ref: refers to a bundle object; it must refer to an SDO/ },
+  {
+    rule: '§8 a bundle is not an object: no observed-data object_refs to one',
+    valid: observedData([IPV4]),
+    invalid: observedData([IPV4, 'bundle--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b']),
+    message: /^observed-data\.object_refs\[1\]: refers to a bundle object; it must refer to an SCO or SRO/,
+  },
   { rule: 'S47 relationship target is not an SRO or meta object', valid: relationship(), invalid: relationship({ target_ref: MARKING }), message: /^relationship\.target_ref: refers to a marking-definition object; it must refer to an SDO or SCO/ },
   { rule: 'S47 relationship source is not an SRO', valid: relationship({ source_ref: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4' }), invalid: relationship({ source_ref: 'sighting--ee20065d-2555-424f-ad9e-0f8428623c75' }), message: /^relationship\.source_ref: refers to a sighting/ },
   { rule: 'S48 sighting_of_ref → SDO', valid: sighting(), invalid: sighting({ sighting_of_ref: 'ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4' }), message: /^sighting\.sighting_of_ref: refers to a ipv4-addr object; it must refer to an SDO/ },
