@@ -94,6 +94,59 @@ export function extensionFailure(o: Obj, type: string): string | undefined {
   return undefined;
 }
 
+const GRANDFATHERED = new Set([
+  'en-gb-oed', 'i-ami', 'i-bnn', 'i-default', 'i-enochian', 'i-hak', 'i-klingon', 'i-lux', 'i-mingo', 'i-navajo', 'i-pwn', 'i-tao', 'i-tay',
+  'i-tsu', 'sgn-be-fr', 'sgn-be-nl', 'sgn-ch-de', 'art-lojban', 'cel-gaulish', 'no-bok', 'no-nyn', 'zh-guoyu', 'zh-hakka', 'zh-min',
+  'zh-min-nan', 'zh-xiang',
+]);
+
+/**
+ * An RFC 5646 language tag, well-formed (RFC 5646 §2.1: language with up to three
+ * extended subtags, script, region, variants, extensions, private use; or a
+ * grandfathered tag). Whether its subtags are registered is not checked. Read subtag
+ * by subtag rather than with one pattern, so that no input can make it backtrack.
+ */
+export function isLanguageTag(value: string): boolean {
+  if (value.length > 100) return false;
+  const lower = value.toLowerCase();
+  if (GRANDFATHERED.has(lower)) return true;
+  const subtags = lower.split('-');
+  let i = 0;
+  const next = (form: RegExp): boolean => i < subtags.length && form.test(subtags[i] as string) && ++i > 0;
+  const many = (form: RegExp, most = Infinity): number => {
+    let n = 0;
+    while (n < most && next(form)) n += 1;
+    return n;
+  };
+  const privateUse = (): boolean => i < subtags.length && subtags.slice(i).every((s) => /^[a-z\d]{1,8}$/.test(s));
+  if (next(/^x$/)) return privateUse();
+  if (next(/^[a-z]{2,3}$/)) many(/^[a-z]{3}$/, 3); // extended language subtags
+  else if (!next(/^[a-z]{4,8}$/)) return false;
+  next(/^[a-z]{4}$/); // script
+  next(/^(?:[a-z]{2}|\d{3})$/); // region
+  many(/^(?:[a-z\d]{5,8}|\d[a-z\d]{3})$/); // variants
+  // extensions: a singleton (any letter or digit but x), then subtags of 2 to 8
+  while (next(/^[a-wyz\d]$/)) if (many(/^[a-z\d]{2,8}$/) === 0) return false;
+  if (next(/^x$/)) return privateUse();
+  return i === subtags.length;
+}
+
+/** Where STIX wants RFC 5646 tags (§3.2 lang, §7.2.3 granular markings, language-content, software). */
+export function languageTagFailure(o: Obj, type: string): string | undefined {
+  const bad = (where: string, value: unknown): string | undefined =>
+    typeof value === 'string' && !isLanguageTag(value) ? `${type}.${where}: ${JSON.stringify(value.slice(0, 60))} is not an RFC 5646 language tag (e.g. en, de-CH, zh-Hant)` : undefined;
+  const checks: (string | undefined)[] = [bad('lang', o['lang'])];
+  const markings = o['granular_markings'];
+  if (Array.isArray(markings)) markings.forEach((m, i) => checks.push(bad(`granular_markings[${i}].lang`, (m as Obj | null)?.['lang'])));
+  const contents = o['contents'];
+  if (type === 'language-content' && contents !== null && typeof contents === 'object' && !Array.isArray(contents)) {
+    for (const key of Object.keys(contents)) checks.push(isLanguageTag(key) ? undefined : `${type}.contents: key ${JSON.stringify(key.slice(0, 60))} is not an RFC 5646 language tag`);
+  }
+  const languages = o['languages'];
+  if (type === 'software' && Array.isArray(languages)) languages.forEach((l, i) => checks.push(bad(`languages[${i}]`, l)));
+  return checks.find((c) => c !== undefined);
+}
+
 /** S5: the identifier forms of the sources the specification names. */
 const EXTERNAL_IDS: Readonly<Record<string, { readonly form: RegExp; readonly written: string }>> = {
   capec: { form: /^CAPEC-\d+$/, written: 'CAPEC-<digits>' },

@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import type { Strictness } from '../../src/stix/object-validator.js';
+import { isLanguageTag } from '../../src/stix/semantic-rules.js';
 import { createValidators } from '../../src/stix/validators.js';
 
 const validators = createValidators();
@@ -40,6 +41,10 @@ const observedData = (refs: string[]): Obj => ({
   type: 'observed-data', spec_version: '2.1', id: 'observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf', created: T, modified: T,
   first_observed: T, last_observed: T, number_observed: 1, object_refs: refs,
 });
+const languageContent = (contents: Obj): Obj => ({
+  type: 'language-content', spec_version: '2.1', id: 'language-content--b86bd89f-98bb-4fa9-8cb2-9ad421da981d', created: T, modified: T,
+  object_ref: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', object_modified: T, contents,
+});
 const customObject = (extra: Obj = {}): Obj => ({
   type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T, ...extra,
 });
@@ -64,6 +69,26 @@ const cases: Case[] = [
     valid: indicator({ external_references: [{ source_name: 'url', url: 'https://example.org/' }, { source_name: 'cve', external_id: 'CVE-2021-44228' }] }),
     invalid: indicator({ external_references: [{ source_name: 'cve', external_id: 'cve-2021-44228' }] }),
     message: /^indicator\.external_references\[0\]\.external_id: "cve-2021-44228" is not how a cve reference is written: the exact CVE identifier/,
+  },
+  { rule: '§3.2 lang is an RFC 5646 tag', valid: indicator({ lang: 'zh-Hant-TW' }), invalid: indicator({ lang: 'en_US' }), message: /^indicator\.lang: "en_US" is not an RFC 5646 language tag/ },
+  {
+    rule: '§7.2.3 a granular marking\'s lang is an RFC 5646 tag',
+    valid: indicator({ granular_markings: [{ selectors: ['pattern'], lang: 'de-CH' }] }),
+    invalid: indicator({ granular_markings: [{ selectors: ['pattern'], lang: 'deutsch schweiz' }] }),
+    message: /^indicator\.granular_markings\[0\]\.lang: "deutsch schweiz" is not an RFC 5646 language tag/,
+  },
+  {
+    rule: '§7.1 language-content keys are RFC 5646 tags',
+    valid: languageContent({ 'sr-Latn': { name: 'x' } }),
+    invalid: languageContent({ fr_FR: { name: 'x' } }),
+    message: /^language-content\.contents: key "fr_FR" is not an RFC 5646 language tag/,
+  },
+  { rule: 'RFC 5646: no empty subtag', valid: languageContent({ 'de-AT': { name: 'x' } }), invalid: languageContent({ 'de--at': { name: 'x' } }), message: /key "de--at" is not an RFC 5646/ },
+  {
+    rule: '§6 software languages are RFC 5646 tags',
+    valid: { type: 'software', spec_version: '2.1', id: 'software--a1827f6d-ca53-5605-9e93-4316cd22a00a', name: 'Word', languages: ['en', 'es-419'] },
+    invalid: { type: 'software', spec_version: '2.1', id: 'software--a1827f6d-ca53-5605-9e93-4316cd22a00a', name: 'Word', languages: ['en', 'english (US)'] },
+    message: /^software\.languages\[1\]: "english \(US\)" is not an RFC 5646 language tag/,
   },
   { rule: 'S24 id prefix equals type', valid: indicator(), invalid: indicator({ id: 'malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f' }), message: /^indicator\.id: .* must start with "indicator--"/ },
   { rule: 'S24 id ends in an RFC 4122 UUID', valid: indicator(), invalid: indicator({ id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3' }), message: /^indicator\.id: .*RFC 4122 UUID/ },
@@ -151,4 +176,11 @@ t.test('validation never changes the object (no defaults, no coercion, no remova
   validators.standard.validate(object, 0);
   validators.permissive.validate(object, 0);
   t.equal(JSON.stringify(object), before);
+});
+
+t.test('RFC 5646 well-formed language tags, subtag by subtag', async (t) => {
+  const wellFormed = ['en', 'de-CH', 'zh-Hant-TW', 'sr-Latn-RS', 'es-419', 'zh-yue-HK', 'de-CH-1901', 'sl-rozaj-biske', 'en-a-bbb-x-a', 'en-US-x-twain', 'x-whatever', 'i-klingon', 'zh-min-nan', 'EN-us'];
+  const malformed = ['en_US', 'e', 'en-', '-en', 'de--at', 'en-a', 'en-a-x-b', 'x', 'x-', 'en-x', 'toolonglanguage', 'en-US-', '12', `en-${'a'.repeat(100)}`];
+  t.same(wellFormed.filter((tag) => !isLanguageTag(tag)), [], 'well-formed');
+  t.same(malformed.filter((tag) => isLanguageTag(tag)), [], 'malformed');
 });
