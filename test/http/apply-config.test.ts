@@ -56,10 +56,11 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 
 async function start(env: Record<string, string>): Promise<{ server: ChildServer; port: number }> {
   const server = spawnServer({ env: { TAXII_PORT: '0', TAXII_CONFIG: configPath, ...keys, ...env }, killAfterMs: 120_000 });
+  // As the other tests that start a server: a new embedded database and the TypeScript loader's compile take a while on a busy machine.
   const ready = await until('the ready line', () => {
     if (!server.alive()) throw new Error(`the server exited: ${server.stderr()}`);
     return server.lines.find((l) => String(l['msg']).startsWith('taxii-exchange ready'));
-  });
+  }, 90_000);
   return { server, port: Number(ready['port']) };
 }
 
