@@ -147,6 +147,26 @@ export function languageTagFailure(o: Obj, type: string): string | undefined {
   return checks.find((c) => c !== undefined);
 }
 
+/**
+ * S1: binary values are base64 (RFC 4648 §4), in groups of four characters with the
+ * last one padded (padding is required unless the referring specification says
+ * otherwise, §3.2; STIX does not). The schemas check the characters; the length is
+ * checked here, since a pattern for it would nest quantifiers. Every `_bin` property,
+ * in extensions and nested structures too.
+ */
+export function binaryFailure(value: unknown, at: string): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const where = Array.isArray(value) ? `${at}[${key}]` : `${at}.${key}`;
+    if (!Array.isArray(value) && key.endsWith('_bin') && typeof item === 'string' && item.length % 4 !== 0) {
+      return `${where}: is not base64 in whole groups of four characters, padded with = (S1, RFC 4648)`;
+    }
+    const inner = binaryFailure(item, where);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
 /** S5: the identifier forms of the sources the specification names. */
 const EXTERNAL_IDS: Readonly<Record<string, { readonly form: RegExp; readonly written: string }>> = {
   capec: { form: /^CAPEC-\d+$/, written: 'CAPEC-<digits>' },

@@ -45,6 +45,9 @@ const languageContent = (contents: Obj): Obj => ({
   type: 'language-content', spec_version: '2.1', id: 'language-content--b86bd89f-98bb-4fa9-8cb2-9ad421da981d', created: T, modified: T,
   object_ref: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', object_modified: T, contents,
 });
+const artifact = (payload: string): Obj => ({
+  type: 'artifact', spec_version: '2.1', id: 'artifact--6f437177-6e48-5cf8-9d9e-872a2bddd641', mime_type: 'text/plain', payload_bin: payload,
+});
 const customObject = (extra: Obj = {}): Obj => ({
   type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T, ...extra,
 });
@@ -89,6 +92,14 @@ const cases: Case[] = [
     valid: { type: 'software', spec_version: '2.1', id: 'software--a1827f6d-ca53-5605-9e93-4316cd22a00a', name: 'Word', languages: ['en', 'es-419'] },
     invalid: { type: 'software', spec_version: '2.1', id: 'software--a1827f6d-ca53-5605-9e93-4316cd22a00a', name: 'Word', languages: ['en', 'english (US)'] },
     message: /^software\.languages\[1\]: "english \(US\)" is not an RFC 5646 language tag/,
+  },
+  { rule: 'S1 binary is padded base64', valid: artifact('YWJj'), invalid: artifact('abc'), message: /^artifact\.payload_bin: is not base64 in whole groups of four characters, padded with = \(S1, RFC 4648\)$/ },
+  { rule: 'S1 binary is padded base64: no unpadded end', valid: artifact('YWI='), invalid: artifact('YWI'), message: /^artifact\.payload_bin: is not base64/ },
+  {
+    rule: 'S1 binary is padded base64, in a custom property nested in an extension too',
+    valid: indicator({ extensions: { [EXT_DEF]: { extension_type: 'property-extension', sample: { x_blob_bin: 'YWJjZA==' } } } }),
+    invalid: indicator({ extensions: { [EXT_DEF]: { extension_type: 'property-extension', sample: { x_blob_bin: 'YWJjZA=' } } } }),
+    message: new RegExp(`^indicator\\.extensions\\.${EXT_DEF}\\.sample\\.x_blob_bin: is not base64`),
   },
   { rule: 'S24 id prefix equals type', valid: indicator(), invalid: indicator({ id: 'malware--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f' }), message: /^indicator\.id: .* must start with "indicator--"/ },
   { rule: 'S24 id ends in an RFC 4122 UUID', valid: indicator(), invalid: indicator({ id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3' }), message: /^indicator\.id: .*RFC 4122 UUID/ },
