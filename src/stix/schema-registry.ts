@@ -88,10 +88,41 @@ function describe(error: ErrorObject): SchemaFailure {
   }
 }
 
+/** "a, b or c and d": the alternatives of an anyOf or oneOf whose branches each require properties. */
+function alternativesOf(choice: ErrorObject): string | undefined {
+  const branches = choice.schema as unknown;
+  if (!Array.isArray(branches)) return undefined;
+  const names = branches.map((b) => {
+    const required = (b as { required?: unknown } | null)?.required;
+    return Array.isArray(required) && Object.keys(b as object).length === 1 ? required.map(String).join(' and ') : undefined;
+  });
+  if (names.some((n) => n === undefined)) return undefined;
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1) ?? ''}`;
+}
+
+/**
+ * The failure to report. A rule "one of several properties" fails first on its first
+ * branch's missing property: report the rule, not that one property (issue 14).
+ */
+function describeErrors(errors: readonly ErrorObject[]): SchemaFailure {
+  const first = errors[0];
+  if (first === undefined) return { path: '', message: 'does not match its schema' };
+  const choice = errors.find(
+    (e) => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && (e === first || first.schemaPath.startsWith(`${e.schemaPath}/`)),
+  );
+  const alternatives = choice === undefined ? undefined : alternativesOf(choice);
+  if (choice === undefined || alternatives === undefined) return describe(first);
+  const path = dottedPath(choice.instancePath);
+  const passing = (choice.params as { passingSchemas?: unknown }).passingSchemas;
+  if (choice.keyword === 'oneOf' && Array.isArray(passing)) return { path, message: `must have only one of ${alternatives}` };
+  return { path, message: choice.keyword === 'oneOf' ? `needs exactly one of ${alternatives}` : `needs at least one of ${alternatives}` };
+}
+
 const NONE: ReadonlySet<string> = new Set();
 
 export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry {
-  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, unicodeRegExp: true });
+  // verbose: an error carries its schema, so that a one-of-several rule can be named whole.
+  const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, unicodeRegExp: true, verbose: true });
   const files = listJsonFiles(root).map((file) => ({ file, schema: JSON.parse(readFileSync(file, 'utf8')) as JsonSchema }));
   for (const { schema } of files) ajv.addSchema(schema as object);
 
@@ -142,8 +173,7 @@ export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry 
     check(object, type, fallback) {
       const validate = types.get(type)?.validate ?? common[fallback].validate;
       if (validate(object)) return undefined;
-      const first = validate.errors?.[0];
-      return first === undefined ? { path: '', message: 'does not match its schema' } : describe(first);
+      return describeErrors(validate.errors ?? []);
     },
   };
 }

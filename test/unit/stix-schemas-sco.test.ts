@@ -295,6 +295,8 @@ interface Invalid {
 }
 
 const REQUIRED = /required property is missing/;
+/** A rule that wants one of several properties is named whole (issue 14), from its first alternative. */
+const ONE_OF = (first: string): RegExp => new RegExp(`^needs (?:at least|exactly) one of ${first}(?: and [a-z_]+)*(?:, | or |$)`);
 const NOT_ALLOWED = /has a property that is not allowed here/;
 const EMPTY_LIST = /must not be an empty list/;
 const unknown = (name: string): RegExp => new RegExp(`unknown property "${name}"`);
@@ -302,7 +304,7 @@ const E = (name: ExtName, path = ''): string => `extensions.${name}${path}`;
 
 const INVALID: Invalid[] = [
   // artifact
-  { name: 'artifact: neither payload_bin nor url (§12 exactly one)', object: sco('artifact', { mime_type: 'image/png' }), path: 'payload_bin', message: REQUIRED },
+  { name: 'artifact: neither payload_bin nor url (§12 exactly one)', object: sco('artifact', { mime_type: 'image/png' }), path: '', message: ONE_OF('payload_bin') },
   {
     name: 'artifact: payload_bin and url together (§12 exactly one)',
     object: scoWith('artifact', { url: 'https://example.com/a', hashes: { MD5: 'c'.repeat(32) } }),
@@ -353,8 +355,8 @@ const INVALID: Invalid[] = [
   {
     name: 'email-message: a MIME part needs body or body_raw_ref (§12)',
     object: sco('email-message', { is_multipart: true, body_multipart: [{ content_type: 'text/plain' }] }),
-    path: 'body_multipart[0].body',
-    message: REQUIRED,
+    path: 'body_multipart[0]',
+    message: ONE_OF('body'),
   },
   {
     name: 'email-message: MIME part is closed except x_ properties',
@@ -372,7 +374,7 @@ const INVALID: Invalid[] = [
   { name: 'email-message: to_refs not empty (S12)', object: scoWith('email-message', { to_refs: [] }), path: 'to_refs', message: EMPTY_LIST },
   { name: 'email-message: date is a timestamp (S31)', object: scoWith('email-message', { date: 'Tue, 19 Jul 2016 07:20:40 -0700' }), path: 'date', message: /is not a valid timestamp/ },
   // file
-  { name: 'file: at least one of hashes and name (§12)', object: sco('file', { size: 10 }), path: 'hashes', message: REQUIRED },
+  { name: 'file: at least one of hashes and name (§12)', object: sco('file', { size: 10 }), path: '', message: ONE_OF('hashes') },
   { name: 'file: size MUST NOT be negative (§12)', object: scoWith('file', { size: -1 }), path: 'size', message: /must be >= 0/ },
   { name: 'file: size is an integer', object: scoWith('file', { size: '1.8 MB' }), path: 'size', message: /must be integer/ },
   { name: 'file: hashes is a dictionary (S7)', object: sco('file', { hashes: 'MD5: de07c4ac94a50663851e5dabe6e50d1f' }), path: 'hashes', message: /must be object/ },
@@ -404,7 +406,7 @@ const INVALID: Invalid[] = [
   // network-traffic
   { name: 'network-traffic: protocols is required (§12)', object: sco('network-traffic', { dst_ref: idOf('ipv4-addr') }), path: 'protocols', message: REQUIRED },
   { name: 'network-traffic: protocols not empty (S12)', object: scoWith('network-traffic', { protocols: [] }), path: 'protocols', message: EMPTY_LIST },
-  { name: 'network-traffic: at least one of src_ref and dst_ref (§12)', object: sco('network-traffic', { protocols: ['tcp'], dst_port: 80 }), path: 'src_ref', message: REQUIRED },
+  { name: 'network-traffic: at least one of src_ref and dst_ref (§12)', object: sco('network-traffic', { protocols: ['tcp'], dst_port: 80 }), path: '', message: ONE_OF('src_ref') },
   { name: 'network-traffic: src_port over 65535 (§12)', object: scoWith('network-traffic', { src_port: 65536 }), path: 'src_port', message: /must be <= 65535/ },
   { name: 'network-traffic: dst_port below 0 (§12)', object: scoWith('network-traffic', { dst_port: -1 }), path: 'dst_port', message: /must be >= 0/ },
   { name: 'network-traffic: port is an integer', object: scoWith('network-traffic', { dst_port: '80' }), path: 'dst_port', message: /must be integer/ },
@@ -414,7 +416,7 @@ const INVALID: Invalid[] = [
   { name: 'network-traffic: ipfix values are integers or strings (§12)', object: scoWith('network-traffic', { ipfix: { octetDeltaCount: true } }), path: 'ipfix.octetDeltaCount', message: /must be integer/ },
   { name: 'network-traffic: start is a timestamp (S31)', object: scoWith('network-traffic', { start: '2024-01-01T00:00:00+00:00' }), path: 'start', message: /is not a valid timestamp/ },
   // process
-  { name: 'process: at least one specific property or extension (§12)', object: sco('process', {}), path: 'is_hidden', message: REQUIRED },
+  { name: 'process: at least one specific property or extension (§12)', object: sco('process', {}), path: '', message: ONE_OF('is_hidden') },
   { name: 'process: pid is an integer', object: sco('process', { pid: '1221' }), path: 'pid', message: /must be integer/ },
   { name: 'process: environment_variables values are strings', object: scoWith('process', { environment_variables: { PATH: ['/usr/bin'] } }), path: 'environment_variables.PATH', message: /must be string/ },
   { name: 'process: child_refs not empty (S12)', object: scoWith('process', { child_refs: [] }), path: 'child_refs', message: EMPTY_LIST },
@@ -430,20 +432,20 @@ const INVALID: Invalid[] = [
   { name: 'url: brackets outside an IP literal, not defanged (RFC 3986)', object: sco('url', { value: 'http://84.38.133[.]149/img/icon.gif' }), path: 'value', message: /is not a valid url-value/ },
   { name: 'url: bad percent-escape (RFC 3986)', object: sco('url', { value: 'https://example.com/%zz' }), path: 'value', message: /is not a valid url-value/ },
   // user-account
-  { name: 'user-account: at least one specific property (§12)', object: sco('user-account', {}), path: 'user_id', message: REQUIRED },
+  { name: 'user-account: at least one specific property (§12)', object: sco('user-account', {}), path: '', message: ONE_OF('user_id') },
   {
     name: 'user-account: an extension alone is not a specific property (§12)',
     object: sco('user-account', { extensions: { 'unix-account-ext': { gid: 1001 } } }),
-    path: 'user_id',
-    message: REQUIRED,
+    path: '',
+    message: ONE_OF('user_id'),
   },
   { name: 'user-account: is_privileged is a boolean', object: scoWith('user-account', { is_privileged: 'yes' }), path: 'is_privileged', message: /must be boolean/ },
   { name: 'user-account: account_created is a timestamp (S31)', object: scoWith('user-account', { account_created: '2016-01-20' }), path: 'account_created', message: /is not a valid timestamp/ },
   // windows-registry-key
-  { name: 'windows-registry-key: at least one specific property (§12)', object: sco('windows-registry-key', {}), path: 'key', message: REQUIRED },
+  { name: 'windows-registry-key: at least one specific property (§12)', object: sco('windows-registry-key', {}), path: '', message: ONE_OF('key') },
   { name: 'windows-registry-key: hive fully expanded, not HKLM (§12)', object: sco('windows-registry-key', { key: 'HKLM\\Software\\Foo' }), path: 'key', message: /is not a valid expanded-hive-registry-key/ },
   { name: 'windows-registry-key: values not empty (S12)', object: scoWith('windows-registry-key', { values: [] }), path: 'values', message: EMPTY_LIST },
-  { name: 'windows-registry-key: a value needs at least one property (§12)', object: scoWith('windows-registry-key', { values: [{}] }), path: 'values[0].name', message: REQUIRED },
+  { name: 'windows-registry-key: a value needs at least one property (§12)', object: scoWith('windows-registry-key', { values: [{}] }), path: 'values[0]', message: ONE_OF('name') },
   {
     name: 'windows-registry-key: data_type from windows-registry-datatype-enum (§18, S4)',
     object: scoWith('windows-registry-key', { values: [{ name: 'Foo', data_type: 'REG_STRING' }] }),
@@ -453,8 +455,8 @@ const INVALID: Invalid[] = [
   { name: 'windows-registry-key: value type is closed except x_ properties', object: scoWith('windows-registry-key', { values: [{ name: 'Foo', type: 'REG_SZ' }] }), path: 'values[0]', message: unknown('type') },
   { name: 'windows-registry-key: number_of_subkeys is an integer', object: scoWith('windows-registry-key', { number_of_subkeys: '3' }), path: 'number_of_subkeys', message: /must be integer/ },
   // x509-certificate
-  { name: 'x509-certificate: at least one specific property (§12)', object: sco('x509-certificate', {}), path: 'is_self_signed', message: REQUIRED },
-  { name: 'x509-certificate: x509_v3_extensions needs a property (§12)', object: scoWith('x509-certificate', { x509_v3_extensions: {} }), path: 'x509_v3_extensions.basic_constraints', message: REQUIRED },
+  { name: 'x509-certificate: at least one specific property (§12)', object: sco('x509-certificate', {}), path: '', message: ONE_OF('is_self_signed') },
+  { name: 'x509-certificate: x509_v3_extensions needs a property (§12)', object: scoWith('x509-certificate', { x509_v3_extensions: {} }), path: 'x509_v3_extensions', message: ONE_OF('basic_constraints') },
   {
     name: 'x509-certificate: x509_v3_extensions is closed except x_ properties',
     object: scoWith('x509-certificate', { x509_v3_extensions: { key_usage: 'critical, keyCertSign', ocsp: 'x' } }),
@@ -473,26 +475,26 @@ const INVALID: Invalid[] = [
   { name: 'archive-ext: contains_refs not empty (S12)', object: withExt('archive-ext', { contains_refs: [] }), path: E('archive-ext', '.contains_refs'), message: EMPTY_LIST },
   { name: 'archive-ext: closed (the 2.0 version property is gone)', object: extWith('archive-ext', { version: '5.0' }), path: E('archive-ext'), message: unknown('version') },
   // ntfs-ext
-  { name: 'ntfs-ext: at least one property (§12)', object: withExt('ntfs-ext', {}), path: E('ntfs-ext', '.sid'), message: REQUIRED },
-  { name: 'ntfs-ext: x_ properties do not count (§12)', object: withExt('ntfs-ext', { x_example_com_a: 1 }), path: E('ntfs-ext', '.sid'), message: REQUIRED },
+  { name: 'ntfs-ext: at least one property (§12)', object: withExt('ntfs-ext', {}), path: E('ntfs-ext'), message: ONE_OF('sid') },
+  { name: 'ntfs-ext: x_ properties do not count (§12)', object: withExt('ntfs-ext', { x_example_com_a: 1 }), path: E('ntfs-ext'), message: ONE_OF('sid') },
   { name: 'ntfs-ext: alternate_data_streams not empty (S12)', object: withExt('ntfs-ext', { alternate_data_streams: [] }), path: E('ntfs-ext', '.alternate_data_streams'), message: EMPTY_LIST },
   { name: 'ntfs-ext: stream name is required', object: withExt('ntfs-ext', { alternate_data_streams: [{ size: 1 }] }), path: E('ntfs-ext', '.alternate_data_streams[0].name'), message: REQUIRED },
   { name: 'ntfs-ext: stream size not negative', object: withExt('ntfs-ext', { alternate_data_streams: [{ name: 's', size: -1 }] }), path: E('ntfs-ext', '.alternate_data_streams[0].size'), message: /must be >= 0/ },
   { name: 'ntfs-ext: stream type is closed', object: withExt('ntfs-ext', { alternate_data_streams: [{ name: 's', owner: 'x' }] }), path: E('ntfs-ext', '.alternate_data_streams[0]'), message: unknown('owner') },
   { name: 'ntfs-ext: closed except x_ properties', object: extWith('ntfs-ext', { owner: 'x' }), path: E('ntfs-ext'), message: unknown('owner') },
   // pdf-ext
-  { name: 'pdf-ext: at least one property (§12)', object: withExt('pdf-ext', {}), path: E('pdf-ext', '.version'), message: REQUIRED },
+  { name: 'pdf-ext: at least one property (§12)', object: withExt('pdf-ext', {}), path: E('pdf-ext'), message: ONE_OF('version') },
   { name: 'pdf-ext: document_info_dict values are strings', object: withExt('pdf-ext', { document_info_dict: { Pages: 3 } }), path: E('pdf-ext', '.document_info_dict.Pages'), message: /must be string/ },
   { name: 'pdf-ext: is_optimized is a boolean', object: extWith('pdf-ext', { is_optimized: 'no' }), path: E('pdf-ext', '.is_optimized'), message: /must be boolean/ },
   { name: 'pdf-ext: closed except x_ properties', object: extWith('pdf-ext', { pages: 3 }), path: E('pdf-ext'), message: unknown('pages') },
   // raster-image-ext
-  { name: 'raster-image-ext: at least one property (§12)', object: withExt('raster-image-ext', {}), path: E('raster-image-ext', '.image_height'), message: REQUIRED },
+  { name: 'raster-image-ext: at least one property (§12)', object: withExt('raster-image-ext', {}), path: E('raster-image-ext'), message: ONE_OF('image_height') },
   { name: 'raster-image-ext: exif_tags values are integers or strings', object: withExt('raster-image-ext', { exif_tags: { Flash: true } }), path: E('raster-image-ext', '.exif_tags.Flash'), message: /must be integer/ },
   { name: 'raster-image-ext: image_width is an integer', object: extWith('raster-image-ext', { image_width: 76.8 }), path: E('raster-image-ext', '.image_width'), message: /must be integer/ },
   { name: 'raster-image-ext: closed except x_ properties', object: extWith('raster-image-ext', { format: 'jpeg' }), path: E('raster-image-ext'), message: unknown('format') },
   // windows-pebinary-ext
   { name: 'windows-pebinary-ext: pe_type is required (§12)', object: withExt('windows-pebinary-ext', { machine_hex: '014c' }), path: E('windows-pebinary-ext', '.pe_type'), message: REQUIRED },
-  { name: 'windows-pebinary-ext: pe_type plus at least one other property (§12)', object: withExt('windows-pebinary-ext', { pe_type: 'dll' }), path: E('windows-pebinary-ext', '.imphash'), message: REQUIRED },
+  { name: 'windows-pebinary-ext: pe_type plus at least one other property (§12)', object: withExt('windows-pebinary-ext', { pe_type: 'dll' }), path: E('windows-pebinary-ext'), message: ONE_OF('imphash') },
   {
     name: 'windows-pebinary-ext: time_date_stamp precise to the second (S33)',
     object: extWith('windows-pebinary-ext', { time_date_stamp: '2016-01-22T12:31:12.000Z' }),
@@ -501,7 +503,7 @@ const INVALID: Invalid[] = [
   },
   { name: 'windows-pebinary-ext: number_of_sections not negative', object: extWith('windows-pebinary-ext', { number_of_sections: -1 }), path: E('windows-pebinary-ext', '.number_of_sections'), message: /must be >= 0/ },
   { name: 'windows-pebinary-ext: machine_hex is hex (S8)', object: extWith('windows-pebinary-ext', { machine_hex: 'x86' }), path: E('windows-pebinary-ext', '.machine_hex'), message: /is not a valid hex/ },
-  { name: 'windows-pebinary-ext: optional_header needs a property', object: extWith('windows-pebinary-ext', { optional_header: {} }), path: E('windows-pebinary-ext', '.optional_header.magic_hex'), message: REQUIRED },
+  { name: 'windows-pebinary-ext: optional_header needs a property', object: extWith('windows-pebinary-ext', { optional_header: {} }), path: E('windows-pebinary-ext', '.optional_header'), message: ONE_OF('magic_hex') },
   {
     name: 'windows-pebinary-ext: optional_header sizes not negative',
     object: extWith('windows-pebinary-ext', { optional_header: { size_of_image: -4096 } }),
@@ -535,23 +537,23 @@ const INVALID: Invalid[] = [
   { name: 'socket-ext: options values are integers', object: extWith('socket-ext', { options: { SO_LINGER: 'on' } }), path: E('socket-ext', '.options.SO_LINGER'), message: /must be integer/ },
   { name: 'socket-ext: socket_descriptor not negative', object: extWith('socket-ext', { socket_descriptor: -1 }), path: E('socket-ext', '.socket_descriptor'), message: /must be >= 0/ },
   // tcp-ext
-  { name: 'tcp-ext: at least one property (§12)', object: withExt('tcp-ext', {}), path: E('tcp-ext', '.src_flags_hex'), message: REQUIRED },
+  { name: 'tcp-ext: at least one property (§12)', object: withExt('tcp-ext', {}), path: E('tcp-ext'), message: ONE_OF('src_flags_hex') },
   { name: 'tcp-ext: flags are hex (S8)', object: withExt('tcp-ext', { dst_flags_hex: 'SYN' }), path: E('tcp-ext', '.dst_flags_hex'), message: /is not a valid hex/ },
   { name: 'tcp-ext: closed except x_ properties', object: extWith('tcp-ext', { window: 1024 }), path: E('tcp-ext'), message: unknown('window') },
   // windows-process-ext
-  { name: 'windows-process-ext: at least one property (§12)', object: withExt('windows-process-ext', {}), path: E('windows-process-ext', '.aslr_enabled'), message: REQUIRED },
+  { name: 'windows-process-ext: at least one property (§12)', object: withExt('windows-process-ext', {}), path: E('windows-process-ext'), message: ONE_OF('aslr_enabled') },
   { name: 'windows-process-ext: the property is window_title, not windows_title (C4)', object: extWith('windows-process-ext', { windows_title: 'x' }), path: E('windows-process-ext'), message: unknown('windows_title') },
   { name: 'windows-process-ext: integrity_level from its enum (§18, S4)', object: extWith('windows-process-ext', { integrity_level: 'untrusted' }), path: E('windows-process-ext', '.integrity_level'), message: /must be one of "low"/ },
   { name: 'windows-process-ext: startup_info not empty (S3)', object: extWith('windows-process-ext', { startup_info: {} }), path: E('windows-process-ext', '.startup_info'), message: /must not be empty/ },
   // windows-service-ext
-  { name: 'windows-service-ext: at least one property (§12)', object: withExt('windows-service-ext', {}), path: E('windows-service-ext', '.service_name'), message: REQUIRED },
+  { name: 'windows-service-ext: at least one property (§12)', object: withExt('windows-service-ext', {}), path: E('windows-service-ext'), message: ONE_OF('service_name') },
   { name: 'windows-service-ext: start_type from its enum (§18, S4)', object: extWith('windows-service-ext', { start_type: 'SERVICE_MANUAL' }), path: E('windows-service-ext', '.start_type'), message: /must be one of "SERVICE_AUTO_START"/ },
   { name: 'windows-service-ext: service_type from its enum (§18, S4)', object: extWith('windows-service-ext', { service_type: 'SERVICE_USER_OWN_PROCESS' }), path: E('windows-service-ext', '.service_type'), message: /must be one of "SERVICE_KERNEL_DRIVER"/ },
   { name: 'windows-service-ext: service_status from its enum (§18, S4)', object: extWith('windows-service-ext', { service_status: 'running' }), path: E('windows-service-ext', '.service_status'), message: /must be one of "SERVICE_CONTINUE_PENDING"/ },
   { name: 'windows-service-ext: descriptions not empty (S12)', object: extWith('windows-service-ext', { descriptions: [] }), path: E('windows-service-ext', '.descriptions'), message: EMPTY_LIST },
   { name: 'windows-service-ext: service_dll_refs hold identifiers', object: extWith('windows-service-ext', { service_dll_refs: ['foo.dll'] }), path: E('windows-service-ext', '.service_dll_refs[0]'), message: /is not a valid identifier/ },
   // unix-account-ext
-  { name: 'unix-account-ext: at least one property (§12)', object: withExt('unix-account-ext', {}), path: E('unix-account-ext', '.gid'), message: REQUIRED },
+  { name: 'unix-account-ext: at least one property (§12)', object: withExt('unix-account-ext', {}), path: E('unix-account-ext'), message: ONE_OF('gid') },
   { name: 'unix-account-ext: gid is an integer', object: withExt('unix-account-ext', { gid: '1001' }), path: E('unix-account-ext', '.gid'), message: /must be integer/ },
   { name: 'unix-account-ext: groups not empty (S12)', object: extWith('unix-account-ext', { groups: [] }), path: E('unix-account-ext', '.groups'), message: EMPTY_LIST },
   { name: 'unix-account-ext: closed except x_ properties', object: extWith('unix-account-ext', { uid: 1001 }), path: E('unix-account-ext'), message: unknown('uid') },
