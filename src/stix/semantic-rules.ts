@@ -148,23 +148,39 @@ export function languageTagFailure(o: Obj, type: string): string | undefined {
 }
 
 /**
- * S1: binary values are base64 (RFC 4648 §4), in groups of four characters with the
- * last one padded (padding is required unless the referring specification says
- * otherwise, §3.2; STIX does not). The schemas check the characters; the length is
- * checked here, since a pattern for it would nest quantifiers. Every `_bin` property,
- * in extensions and nested structures too.
+ * The path of the first string property, anywhere in the object (extensions and nested
+ * structures too), whose name ends in `suffix` and whose value `fits` refuses.
  */
-export function binaryFailure(value: unknown, at: string): string | undefined {
+function firstEncoded(value: unknown, at: string, suffix: string, fits: (text: string) => boolean): string | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   for (const [key, item] of Object.entries(value)) {
     const where = Array.isArray(value) ? `${at}[${key}]` : `${at}.${key}`;
-    if (!Array.isArray(value) && key.endsWith('_bin') && typeof item === 'string' && item.length % 4 !== 0) {
-      return `${where}: is not base64 in whole groups of four characters, padded with = (S1, RFC 4648)`;
-    }
-    const inner = binaryFailure(item, where);
+    if (!Array.isArray(value) && key.endsWith(suffix) && typeof item === 'string' && !fits(item)) return where;
+    const inner = firstEncoded(item, where, suffix, fits);
     if (inner !== undefined) return inner;
   }
   return undefined;
+}
+
+/**
+ * S1: binary values are base64 (RFC 4648 §4), in groups of four characters with the
+ * last one padded (padding is required unless the referring specification says
+ * otherwise, §3.2; STIX does not). The schemas check the characters; the length is
+ * checked here, since a pattern for it would nest quantifiers. Every `_bin` property.
+ */
+export function binaryFailure(o: Obj, type: string): string | undefined {
+  const where = firstEncoded(o, type, '_bin', (text) => text.length % 4 === 0);
+  return where === undefined ? undefined : `${where}: is not base64 in whole groups of four characters, padded with = (S1, RFC 4648)`;
+}
+
+/**
+ * S8: hex is lower case. OASIS's own examples and tools write `magic_number_hex` in
+ * upper case (python-stix2, the STIX slider), so upper case is a warning, and a failure
+ * only in strict mode (the schemas accept both cases). Every `_hex` property.
+ */
+export function upperCaseHex(o: Obj, type: string): string | undefined {
+  const where = firstEncoded(o, type, '_hex', (text) => !/[A-F]/.test(text));
+  return where === undefined ? undefined : `${where}: hex is written in lower case (S8)`;
 }
 
 /** S5: the identifier forms of the sources the specification names. */

@@ -11,7 +11,7 @@ import type { ObjectValidator, Strictness, Verdict } from './object-validator.js
 import { parsePattern } from './pattern/parser.js';
 import { referenceFailure } from './reference-rules.js';
 import type { SchemaRegistry } from './schema-registry.js';
-import { binaryFailure, extensionFailure, externalReferenceFailure, languageTagFailure, namingFailure, selectorFailure, timeFailure } from './semantic-rules.js';
+import { binaryFailure, extensionFailure, externalReferenceFailure, languageTagFailure, namingFailure, selectorFailure, timeFailure, upperCaseHex } from './semantic-rules.js';
 
 type Obj = Record<string, unknown>;
 
@@ -70,6 +70,11 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
       const message = `${type}.id: not the deterministic id of its contributing properties (expected ${expectedId}; S27)`;
       if (strictness === 'strict') fail(message);
       warnings.push(message);
+    }
+    const hexCase = upperCaseHex(o, type);
+    if (hexCase !== undefined) {
+      if (strictness === 'strict') fail(hexCase);
+      warnings.push(hexCase);
     }
     return { ok: true, ...common, warnings };
   };

@@ -149,6 +149,13 @@ const cases: Case[] = [
   { rule: 'standard: legacy x- types only', valid: { type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, invalid: { type: 'acme-widget', spec_version: '2.1', id: 'acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, message: /not a STIX 2\.1 type/ },
   { rule: 'strict: custom properties only with a toplevel-property-extension', strictness: 'strict', valid: indicator({ acme_score: 1, extensions: { [EXT_DEF]: { extension_type: 'toplevel-property-extension' } } }), invalid: indicator({ x_acme_score: 1 }), message: /strict mode custom properties need a toplevel-property-extension/ },
   { rule: 'strict: custom types only with new-sdo/new-sco/new-sro', strictness: 'strict', valid: { type: 'acme-widget', spec_version: '2.1', id: 'acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T, extensions: { [EXT_DEF]: { extension_type: 'new-sdo' } } }, invalid: { type: 'x-acme-widget', spec_version: '2.1', id: 'x-acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, message: /strict mode/ },
+  {
+    rule: 'strict: S8 hex is lower case',
+    strictness: 'strict',
+    valid: { type: 'file', spec_version: '2.1', id: 'file--33d0106c-b5cf-5293-ba57-9ac91fcd03ef', name: 'a.zip', magic_number_hex: '504b0304' },
+    invalid: { type: 'file', spec_version: '2.1', id: 'file--33d0106c-b5cf-5293-ba57-9ac91fcd03ef', name: 'a.zip', magic_number_hex: '504B0304' },
+    message: /^file\.magic_number_hex: hex is written in lower case \(S8\)$/,
+  },
   { rule: 'strict: S27 deterministic SCO ids', strictness: 'strict', valid: ipv4(), invalid: ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a' }), message: /not the deterministic id .*expected ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4/ },
   { rule: 'SR3 created on a deterministic-id SCO is not applicable', valid: ipv4(), invalid: ipv4({ created: T }), message: /^ipv4-addr\.created: .*must not have created or modified \(SR3\)/ },
   { rule: 'SR3 an SCO versioned on purpose (non-deterministic id) may carry created/modified', valid: ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a', created: T, modified: T }), invalid: ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a', created: T, modified: '2023-01-01T00:00:00.000Z' }), message: /modified: .*must not be earlier than created/ },
@@ -171,6 +178,12 @@ t.test('S27 in standard mode: a non-deterministic SCO id is a warning, not a fai
   const verdict = validators.standard.validate(ipv4({ id: 'ipv4-addr--7c1c2f6a-9e10-4b8c-9f4f-0b5b7e2e3f5a' }), 0);
   t.ok(verdict.ok);
   if (verdict.ok) t.match(verdict.warnings, [/deterministic id/]);
+});
+
+t.test('S8 in standard mode: upper-case hex is a warning (OASIS examples write it so), not a failure', async (t) => {
+  const verdict = validators.standard.validate({ type: 'file', spec_version: '2.1', id: 'file--33d0106c-b5cf-5293-ba57-9ac91fcd03ef', name: 'a.zip', magic_number_hex: '504B0304' }, 0);
+  t.ok(verdict.ok);
+  if (verdict.ok) t.same(verdict.warnings, ['file.magic_number_hex: hex is written in lower case (S8)']);
 });
 
 t.test('permissive: unknown properties and types are not failures, schemas still apply', async (t) => {
