@@ -45,8 +45,8 @@ export function certificateRefText(ref: CertificateRef): string | undefined {
  */
 export function parseCertificateText(text: string): string | undefined {
   const at = text.indexOf(':');
-  const [kind, value] = [text.slice(0, at).trim().toLowerCase(), text.slice(at + 1)];
   if (at < 0) return undefined;
+  const [kind, value] = [text.slice(0, at).trim().toLowerCase(), text.slice(at + 1)];
   if (kind === 'sha256') return certificateRefText({ sha256: value });
   if (kind === 'subject') return certificateRefText({ subject: value });
   if (kind === 'san') return certificateRefText({ san: value });

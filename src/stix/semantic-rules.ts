@@ -147,40 +147,43 @@ export function languageTagFailure(o: Obj, type: string): string | undefined {
   return checks.find((c) => c !== undefined);
 }
 
-/**
- * The path of the first string property, anywhere in the object (extensions and nested
- * structures too), whose name ends in `suffix` and whose value `fits` refuses.
- */
-function firstEncoded(value: unknown, at: string, suffix: string, fits: (text: string) => boolean): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const where = Array.isArray(value) ? `${at}[${key}]` : `${at}.${key}`;
-    if (!Array.isArray(value) && key.endsWith(suffix) && typeof item === 'string' && !fits(item)) return where;
-    const inner = firstEncoded(item, where, suffix, fits);
-    if (inner !== undefined) return inner;
-  }
-  return undefined;
+/** What one walk over an object's `_bin` and `_hex` properties found (extensions and nested structures too). */
+export interface EncodingFindings {
+  /**
+   * S1: binary values are base64 (RFC 4648 §4), in groups of four characters with the
+   * last one padded (padding is required unless the referring specification says
+   * otherwise, §3.2; STIX does not). The schemas check the characters; the length is
+   * checked here, since a pattern for it would nest quantifiers.
+   */
+  binary?: string;
+  /**
+   * S8: hex is lower case. OASIS's own examples and tools write `magic_number_hex` in
+   * upper case (python-stix2, the STIX slider), so upper case is a warning, and a
+   * failure only in strict mode (the schemas accept both cases).
+   */
+  upperCaseHex?: string;
 }
 
-/**
- * S1: binary values are base64 (RFC 4648 §4), in groups of four characters with the
- * last one padded (padding is required unless the referring specification says
- * otherwise, §3.2; STIX does not). The schemas check the characters; the length is
- * checked here, since a pattern for it would nest quantifiers. Every `_bin` property.
- */
-export function binaryFailure(o: Obj, type: string): string | undefined {
-  const where = firstEncoded(o, type, '_bin', (text) => text.length % 4 === 0);
-  return where === undefined ? undefined : `${where}: is not base64 in whole groups of four characters, padded with = (S1, RFC 4648)`;
-}
-
-/**
- * S8: hex is lower case. OASIS's own examples and tools write `magic_number_hex` in
- * upper case (python-stix2, the STIX slider), so upper case is a warning, and a failure
- * only in strict mode (the schemas accept both cases). Every `_hex` property.
- */
-export function upperCaseHex(o: Obj, type: string): string | undefined {
-  const where = firstEncoded(o, type, '_hex', (text) => !/[A-F]/.test(text));
-  return where === undefined ? undefined : `${where}: hex is written in lower case (S8)`;
+/** The first failure of each kind, in one pass over the object. */
+export function encodingFindings(o: Obj, type: string): EncodingFindings {
+  const found: EncodingFindings = {};
+  const walk = (value: unknown, at: string): void => {
+    if (value === null || typeof value !== 'object' || found.binary !== undefined) return;
+    const list = Array.isArray(value);
+    for (const [key, item] of Object.entries(value)) {
+      const where = list ? `${at}[${key}]` : `${at}.${key}`;
+      if (!list && typeof item === 'string') {
+        if (key.endsWith('_bin') && item.length % 4 !== 0) {
+          found.binary = `${where}: is not base64 in whole groups of four characters, padded with = (S1, RFC 4648)`;
+          return;
+        }
+        if (key.endsWith('_hex') && found.upperCaseHex === undefined && /[A-F]/.test(item)) found.upperCaseHex = `${where}: hex is written in lower case (S8)`;
+      }
+      walk(item, where);
+    }
+  };
+  walk(o, type);
+  return found;
 }
 
 /** S5: the identifier forms of the sources the specification names. */

@@ -11,7 +11,7 @@ import type { ObjectValidator, Strictness, Verdict } from './object-validator.js
 import { parsePattern } from './pattern/parser.js';
 import { referenceFailure } from './reference-rules.js';
 import type { SchemaRegistry } from './schema-registry.js';
-import { binaryFailure, extensionFailure, externalReferenceFailure, languageTagFailure, namingFailure, selectorFailure, timeFailure, upperCaseHex } from './semantic-rules.js';
+import { encodingFindings, extensionFailure, externalReferenceFailure, languageTagFailure, namingFailure, selectorFailure, timeFailure } from './semantic-rules.js';
 
 type Obj = Record<string, unknown>;
 
@@ -59,7 +59,8 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
     fail(selectorFailure(o, type));
     fail(externalReferenceFailure(o, type));
     fail(languageTagFailure(o, type));
-    fail(binaryFailure(o, type));
+    const encodings = encodingFindings(o, type);
+    fail(encodings.binary);
     // An extension-defined type may define extension keys of its own; strict mode still holds it to §3.2.
     if (category !== undefined || strictness === 'strict') fail(extensionFailure(o, type));
     fail(patternFailure(o, type));
@@ -71,7 +72,7 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
       if (strictness === 'strict') fail(message);
       warnings.push(message);
     }
-    const hexCase = upperCaseHex(o, type);
+    const hexCase = encodings.upperCaseHex;
     if (hexCase !== undefined) {
       if (strictness === 'strict') fail(hexCase);
       warnings.push(hexCase);
