@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { schemaPath } from '../paths.js';
+import { parseTimestamp } from './timestamps.js';
 
 export const STIX_SCHEMA_BASE = 'https://taxii-exchange.example/schemas/stix/';
 
@@ -74,8 +75,10 @@ function describe(error: ErrorObject): SchemaFailure {
       return { path, message: `must be ${JSON.stringify(params['allowedValue'])}` };
     case 'enum':
       return { path, message: `must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
-    case 'pattern':
     case 'format':
+      if (params['format'] === 'stix-timestamp') return { path, message: 'is not a valid timestamp: a real date and time in RFC 3339 UTC form, YYYY-MM-DDTHH:MM:SS[.s]Z (S31)' };
+      return { path, message: named !== undefined ? `is not a valid ${named}` : `has the wrong form (${error.message ?? 'format'})` };
+    case 'pattern':
       return { path, message: named !== undefined ? `is not a valid ${named}` : `has the wrong form (${error.message ?? 'pattern'})` };
     case 'minItems':
       return { path, message: params['limit'] === 1 ? 'must not be an empty list' : (error.message ?? 'too few items') };
@@ -123,6 +126,8 @@ const NONE: ReadonlySet<string> = new Set();
 export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry {
   // verbose: an error carries its schema, so that a one-of-several rule can be named whole.
   const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, unicodeRegExp: true, verbose: true });
+  // Every timestamp the schemas define, nested ones included, is a real calendar date (S31).
+  ajv.addFormat('stix-timestamp', { type: 'string', validate: (text: string) => parseTimestamp(text) !== undefined });
   const files = listJsonFiles(root).map((file) => ({ file, schema: JSON.parse(readFileSync(file, 'utf8')) as JsonSchema }));
   for (const { schema } of files) ajv.addSchema(schema as object);
 

@@ -3,11 +3,11 @@
  * milliseconds only and TAXII timestamps carry microseconds (taxii-2.1.md §3).
  */
 
-// RFC 3339 in UTC with a literal Z, any number of fraction digits (A8: accepted on input).
-const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,32}))?Z$/;
+// RFC 3339 in UTC with a literal Z, any number of fraction digits (RFC 3339 §5.6; A8: accepted on input).
+const RFC3339_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$/;
 
 export interface ParsedTimestamp {
-  /** Whole seconds since the epoch. */
+  /** Whole seconds since the epoch; a leap second (23:59:60) counts as the next day's first. */
   readonly seconds: number;
   /** The fraction digits exactly as written ('' when absent). */
   readonly fraction: string;
@@ -42,16 +42,20 @@ export function parseTimestamp(text: string): ParsedTimestamp | undefined {
   const day = Number(d);
   const hour = Number(h);
   const minute = Number(mi);
-  // STIX allows a leap second (60); its instant is folded onto the next second.
   const second = Number(s);
   if (month < 1 || month > 12) return undefined;
   if (day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 60) return undefined;
+  // A leap second is inserted at the end of a UTC day (RFC 3339 §5.7, Appendix D).
+  if (second === 60 && (hour !== 23 || minute !== 59)) return undefined;
   const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
   return { seconds, fraction: frac ?? '' };
 }
 
-/** Microseconds since the epoch, truncating finer digits; undefined when malformed. */
+/**
+ * Microseconds since the epoch, truncating finer digits; undefined when malformed. A leap
+ * second has no microsecond of its own here: 23:59:60.5 is read as the next day's 00:00:00.5.
+ */
 export function timestampToMicros(text: string): number | undefined {
   const parsed = parseTimestamp(text);
   if (parsed === undefined) return undefined;
@@ -62,14 +66,14 @@ export function timestampToMicros(text: string): number | undefined {
 /**
  * A text key that sorts and compares like the instant itself at any precision:
  * `…53.935Z` and `…53.935000Z` give the same key (TR9). Compare with COLLATE "C".
+ * The accepted form has fixed-width fields, so its first 19 characters sort as the
+ * instant, a leap second included: 23:59:60.5 sorts after 23:59:59.9 and before the
+ * next day's 00:00:00.0, as it happens.
  */
 export function versionKey(text: string): string | undefined {
   const parsed = parseTimestamp(text);
   if (parsed === undefined) return undefined;
-  // The accepted form has fixed-width fields, so its first 19 characters already sort
-  // as the instant; only a leap second (:60) needs folding onto the next second.
-  const whole = text.charCodeAt(17) === 0x36 ? new Date(parsed.seconds * 1000).toISOString().slice(0, 19) : text.slice(0, 19);
-  return `${whole}.${parsed.fraction.replace(/0+$/, '')}`;
+  return `${text.slice(0, 19)}.${parsed.fraction.replace(/0+$/, '')}`;
 }
 
 /** TAXII timestamp with exactly six fraction digits (TR2, A8). */

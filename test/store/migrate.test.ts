@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { MIGRATIONS_DIR } from '../../src/paths.js';
 import { openDb, type Db } from '../../src/store/db.js';
 import { migrate, readMigrations, type Migration } from '../../src/store/migrate.js';
+import { versionKey } from '../../src/stix/timestamps.js';
 import { openTestDb, testDatabaseUrl, admin } from '../helpers/database.js';
 
 const FILES = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
@@ -82,6 +83,16 @@ t.test('readMigrations rejects gaps and duplicates, ignores other files', async 
   const empty = tempDir({});
   t.teardown(() => rmSync(empty, { recursive: true, force: true }));
   t.same(readMigrations(empty), []);
+});
+
+t.test('0013 gives leap-second versions the key versionKey gives them today', async (t) => {
+  const sql = readMigrations().find((m) => m.name === '0013_leap_second_keys.sql')?.sql ?? '';
+  const expression = /SET version_key = (.+)\n/.exec(sql)?.[1];
+  if (expression === undefined) return t.fail('0013 sets version_key');
+  for (const version of ['2016-12-31T23:59:60Z', '2016-12-31T23:59:60.500Z', '2016-12-31T23:59:60.123456789Z', '2016-12-31T23:59:60.000Z']) {
+    const [row] = await testDb.db.query<{ key: string }>(`SELECT ${expression} AS key FROM (SELECT $1::text AS version) v`, [version]);
+    t.equal(row?.key, versionKey(version), version);
+  }
 });
 
 t.test('pending migrations run in one transaction', async (t) => {

@@ -60,7 +60,46 @@ interface Case {
   readonly strictness?: Strictness;
 }
 
+const pebinary = (stamp: string): Obj => ({
+  type: 'file', spec_version: '2.1', id: 'file--6a0a7d5e-0f7b-5c7e-9d1c-3a7b8c9d0e1f', name: 'a.exe',
+  extensions: { 'windows-pebinary-ext': { pe_type: 'exe', time_date_stamp: stamp } },
+});
+const certificate = (notBefore: string): Obj => ({
+  type: 'x509-certificate', spec_version: '2.1', id: 'x509-certificate--463d7b2a-8516-5a50-a3d7-6f801465d5de', serial_number: '01',
+  x509_v3_extensions: { private_key_usage_period_not_before: notBefore, private_key_usage_period_not_after: '2025-01-01T00:00:00Z' },
+});
+
 const cases: Case[] = [
+  {
+    rule: 'S31 a timestamp inside an extension is a real date',
+    valid: pebinary('2024-02-29T10:00:00Z'),
+    invalid: pebinary('2023-02-29T10:00:00Z'),
+    message: /^file\.extensions\.windows-pebinary-ext\.time_date_stamp: is not a valid timestamp: a real date and time .*\(S31\)$/,
+  },
+  {
+    rule: 'S31 a timestamp nested in an SCO property is a real date',
+    valid: certificate('2024-01-31T00:00:00Z'),
+    invalid: certificate('2024-04-31T00:00:00Z'),
+    message: /^x509-certificate\.x509_v3_extensions\.private_key_usage_period_not_before: is not a valid timestamp: a real date/,
+  },
+  {
+    rule: 'RFC 3339 §5.7 a leap second is ordered before the day rolls over (stop_time after start_time)',
+    valid: relationship({ start_time: '2016-12-31T23:59:60.000Z', stop_time: '2017-01-01T00:00:00.000Z' }),
+    invalid: relationship({ start_time: '2017-01-01T00:00:00.000Z', stop_time: '2016-12-31T23:59:60.000Z' }),
+    message: /^relationship\.stop_time: must be later than start_time/,
+  },
+  {
+    rule: 'RFC 3339 §5.7 modified half a second into a leap second is before the next day\'s created (S38)',
+    valid: indicator({ created: '2016-12-31T23:59:60.500Z', modified: '2017-01-01T00:00:00.000Z' }),
+    invalid: indicator({ created: '2017-01-01T00:00:00.000Z', modified: '2016-12-31T23:59:60.500Z' }),
+    message: /^indicator\.modified: .* must not be earlier than created/,
+  },
+  {
+    rule: 'RFC 3339 §5.6 fraction digits are unlimited; a leap second ends a UTC day',
+    valid: indicator({ valid_from: `2024-01-01T00:00:00.${'1'.repeat(34)}Z` }),
+    invalid: indicator({ valid_from: '2024-01-01T12:00:60Z' }),
+    message: /^indicator\.valid_from: is not a valid timestamp: a real date and time/,
+  },
   {
     rule: 'S5 a capec reference is CAPEC-<digits>',
     valid: indicator({ external_references: [{ source_name: 'capec', external_id: 'CAPEC-163' }] }),
@@ -105,7 +144,7 @@ const cases: Case[] = [
   { rule: 'S24 id ends in an RFC 4122 UUID', valid: indicator(), invalid: indicator({ id: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3' }), message: /^indicator\.id: .*RFC 4122 UUID/ },
   { rule: 'S38 modified not before created', valid: indicator({ modified: '2024-02-01T00:00:00.000Z' }), invalid: indicator({ modified: '2023-12-31T23:59:59.999Z' }), message: /^indicator\.modified: .*must not be earlier than created/ },
   { rule: 'S31 timestamps use Z', valid: indicator(), invalid: indicator({ valid_from: '2024-01-01T00:00:00+00:00' }), message: /^indicator\.valid_from: is not a valid timestamp/ },
-  { rule: 'S31 timestamps are real dates', valid: indicator({ valid_from: '2024-02-29T00:00:00Z' }), invalid: indicator({ valid_from: '2023-02-29T00:00:00Z' }), message: /^indicator\.valid_from: .*not a real date/ },
+  { rule: 'S31 timestamps are real dates', valid: indicator({ valid_from: '2024-02-29T00:00:00Z' }), invalid: indicator({ valid_from: '2023-02-29T00:00:00Z' }), message: /^indicator\.valid_from: is not a valid timestamp: a real date/ },
   { rule: 'S32 created has millisecond precision', valid: indicator(), invalid: indicator({ created: '2024-01-01T00:00:00Z', modified: '2024-01-01T00:00:00Z' }), message: /^indicator\.created: .*millisecond/ },
   { rule: 'indicator valid_until later than valid_from', valid: indicator({ valid_until: '2024-01-01T00:00:00.001Z' }), invalid: indicator({ valid_until: T }), message: /^indicator\.valid_until: must be later than valid_from/ },
   { rule: 'relationship stop_time later than start_time', valid: relationship({ start_time: T, stop_time: '2024-01-02T00:00:00Z' }), invalid: relationship({ start_time: T, stop_time: T }), message: /^relationship\.stop_time: must be later than start_time/ },

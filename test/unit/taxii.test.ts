@@ -53,8 +53,10 @@ t.test('timestamps: calendar validation (A8, §3 timestamp)', async (t) => {
   t.equal(
     timestampToMicros('2016-12-31T23:59:60Z'),
     timestampToMicros('2017-01-01T00:00:00Z'),
-    'a leap second is accepted and folded onto the next second',
+    'a leap second is accepted; in microseconds it is read as the next second',
   );
+  t.equal(parseTimestamp('2016-12-31T12:30:60Z'), undefined, 'a leap second ends a UTC day (RFC 3339 §5.7): 12:30:60 is not one');
+  t.ok(parseTimestamp(`2016-12-31T23:59:60.${'9'.repeat(34)}Z`), 'RFC 3339 does not limit fraction digits: 34 are accepted');
   t.equal(timestampToMicros('2016-12-31T23:59:59.999999Z'), (Date.UTC(2016, 11, 31, 23, 59, 59) * 1000) + 999_999);
 });
 
@@ -109,6 +111,13 @@ t.test('timestamps: years before 100 are not shifted into the 1900s', async (t) 
   t.equal(timestampToMicros('0050-01-01T00:00:00Z'), year50.getTime() * 1000, 'year 0050 is year 50, not 1950');
   t.not(versionKey('0050-01-01T00:00:00Z'), versionKey('1950-01-01T00:00:00Z'), 'year 50 and 1950 are different versions (TR9)');
   t.ok(parseTimestamp('0400-02-29T00:00:00Z'), '0400 is a leap year');
+});
+
+t.test('versionKey: a leap second sorts after 23:59:59 and before the next day (RFC 3339 §5.7)', async (t) => {
+  const order = ['2016-12-31T23:59:59.999Z', '2016-12-31T23:59:60Z', '2016-12-31T23:59:60.500Z', '2017-01-01T00:00:00.000Z'];
+  const keys = order.map((text) => versionKey(text) as string);
+  t.same([...keys].sort(), keys, 'keys in instant order');
+  t.equal(new Set(keys).size, keys.length, 'each instant has its own key');
 });
 
 t.test('versionKey: equal instants, equal keys; keys sort like instants (TR9)', async (t) => {

@@ -93,5 +93,8 @@ export function checkTimestamp(text: string): LiteralProblem | undefined {
   if (hour > 23) return { offset: 11, message: 'invalid timestamp: hour must be 00-23' };
   if (minute > 59) return { offset: 14, message: 'invalid timestamp: minute must be 00-59' };
   if (second > 60) return { offset: 17, message: 'invalid timestamp: second must be 00-60 (60 only for a leap second)' };
+  if (second === 60 && (hour !== 23 || minute !== 59)) {
+    return { offset: 17, message: 'invalid timestamp: a leap second (60) comes only at 23:59:60, the end of a UTC day (RFC 3339 §5.7)' };
+  }
   return undefined;
 }
