@@ -9,16 +9,19 @@ import { customPropertyFailure, customTypeFailure } from './custom-content.js';
 import { deterministicScoId } from './deterministic-ids.js';
 import type { ObjectValidator, Strictness, Verdict } from './object-validator.js';
 import { parsePattern } from './pattern/parser.js';
+import { patternRuleFailure } from './pattern-rules.js';
 import { referenceFailure } from './reference-rules.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import { encodingFindings, extensionFailure, externalReferenceFailure, languageTagFailure, namingFailure, selectorFailure, timeFailure } from './semantic-rules.js';
 
 type Obj = Record<string, unknown>;
 
-function patternFailure(o: Obj, type: string): string | undefined {
+function patternFailure(o: Obj, type: string, registry: SchemaRegistry, strictness: Strictness): string | undefined {
   if (type !== 'indicator' || o['pattern_type'] !== 'stix' || typeof o['pattern'] !== 'string') return undefined;
   const result = parsePattern(o['pattern']);
-  return result.ok ? undefined : `indicator.pattern: ${result.error.message} (at position ${result.error.position}; SR9)`;
+  if (!result.ok) return `indicator.pattern: ${result.error.message} (at position ${result.error.position}; SR9)`;
+  const broken = patternRuleFailure(result.ast, registry, strictness);
+  return broken === undefined ? undefined : `indicator.pattern: ${broken.message} (at position ${broken.position})`;
 }
 
 const VERSIONING = ['created', 'modified', 'created_by_ref', 'revoked'];
@@ -63,7 +66,7 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
     fail(encodings.binary);
     // An extension-defined type may define extension keys of its own; strict mode still holds it to §3.2.
     if (category !== undefined || strictness === 'strict') fail(extensionFailure(o, type));
-    fail(patternFailure(o, type));
+    fail(patternFailure(o, type, registry, strictness));
 
     const warnings: string[] = [];
     const expectedId = category === 'sco' ? deterministicScoId(o, type) : undefined;

@@ -37,6 +37,11 @@ const AF_IDENTITY = 'identity--fb9c968a-745b-4ade-9b25-c324172197f4';
 const unknownProperty = (type: string, name: string): RegExp =>
   new RegExp(`^${type}\\.${name}: unknown property; custom properties start with "x_" or are declared by a toplevel-property-extension$`);
 
+const PATTERN_PROCESS_NAME = /^indicator\.pattern: process has no property 'name' \(custom properties in a pattern start with x_; §9\.7\)/;
+const PROCESS_20_WHY = (path: string, property: string): string =>
+  `The pattern compares ${path}: ${property} is a property of the STIX 2.0 process object that STIX 2.1 does not have (§12 process); ` +
+  'a pattern compares properties its SCO type has (§9.7). Refused since issue 14, which checks the properties named in patterns.';
+
 const INDICATOR_TYPES_WHY = (type: string, instead: string): string =>
   `The ${type} carries indicator_types, a property STIX 2.1 defines only for indicator (§10; the values belong in ${instead}); ` +
   'as an unknown property without the x_ prefix or a toplevel-property-extension it is a failure in standard mode (§17, SR8).';
@@ -279,6 +284,26 @@ export const EXPECTED_REJECTIONS: readonly ExpectedRejection[] = [
       'property names are at least 3 characters, a-z, 0-9 and _, starting with a letter (§3.1, S19). Refused since issue 14, ' +
       'which holds the properties of custom objects to the naming rule that custom properties of STIX objects already followed.',
   },
+  ...group({
+    file: `${SLIDER}issue-62.json`,
+    ids: ['indicator--6116d730-a7e9-11e3-a82f-000c29b241af'],
+    message: PATTERN_PROCESS_NAME,
+    why: PROCESS_20_WHY('process:name', 'name'),
+  }),
+  ...group({
+    file: `${SLIDER}file-windows-registry-key-process-pattern.json`,
+    ids: ['indicator--16ba86a6-e42f-477e-839d-9e6f98aa3410'],
+    message: PATTERN_PROCESS_NAME,
+    why: PROCESS_20_WHY('process:name', 'name'),
+  }),
+  ...['issue62.json', 'issue62-or.json'].flatMap((file) =>
+    group({
+      file: `${SLIDER}${file}`,
+      ids: ['indicator--6116d730-a7e9-11e3-a82f-000c29b241af'],
+      message: /^indicator\.pattern: process has no property 'created' \(custom properties in a pattern start with x_; §9\.7\) \(at position 105\)$/,
+      why: PROCESS_20_WHY('process:created', 'created (STIX 2.1 calls it created_time)'),
+    }),
+  ),
   {
     file: `${SLIDER}examples.json`,
     id: 'user-account--ceb82475-b9bd-43d5-9d1d-ae036e51edaf',

@@ -71,6 +71,49 @@ const certificate = (notBefore: string): Obj => ({
 
 const cases: Case[] = [
   {
+    rule: '§9.7 a pattern compares a property its SCO type has',
+    valid: indicator({ pattern: "[file:name = 'x' AND file:x_acme_score > 3 AND file:hashes.'SHA-256' = 'ab' AND file:parent_directory_ref.path = 'C:']" }),
+    invalid: indicator({ pattern: "[file:name = 'a'] AND [file:nme = 'x']" }),
+    message: /^indicator\.pattern: file has no property 'nme' \(custom properties in a pattern start with x_; §9\.7\) \(at position 23\)$/,
+  },
+  {
+    rule: '§9.7 a pattern names an SCO type (a custom one has a well-formed type name)',
+    valid: indicator({ pattern: "[x-acme-sensor:reading = 'x'] OR [acme-sensor:anything = 1]" }),
+    invalid: indicator({ pattern: "[f:name = 'x']" }),
+    message: /^indicator\.pattern: 'f' is not an SCO type: STIX types are 3 to 250 lowercase letters/,
+  },
+  {
+    rule: '§9.7 a pattern does not compare SDO properties',
+    valid: indicator({ pattern: "[domain-name:value = 'example.com']" }),
+    invalid: indicator({ pattern: "[indicator:name = 'x']" }),
+    message: /^indicator\.pattern: 'indicator' is not an SCO type: patterns compare properties of cyber-observable objects/,
+  },
+  {
+    rule: '§9.5 comparisons of different SCO types in one observation expression are joined by OR, not AND',
+    valid: indicator({ pattern: "[ipv4-addr:value = '1.2.3.4' OR file:name = 'a'] AND [ipv4-addr:value = '1.2.3.5' AND ipv4-addr:x_seen = true]" }),
+    invalid: indicator({ pattern: "[ipv4-addr:value = '1.2.3.4' AND file:name = 'a']" }),
+    message: /^indicator\.pattern: comparisons joined by AND in one observation expression must be about one SCO type, here ipv4-addr and file: .* \(at position 33\)$/,
+  },
+  {
+    rule: '§9.5 AND over a group that mixes types is refused too',
+    valid: indicator({ pattern: "[(file:name = 'a' OR file:size = 3) AND file:mime_type = 'x']" }),
+    invalid: indicator({ pattern: "[(file:name = 'a' OR directory:path = 'b') AND file:size = 3]" }),
+    message: /here file and directory/,
+  },
+  {
+    rule: '§9.6.1 MATCHES takes a PCRE',
+    valid: indicator({ pattern: "[file:name MATCHES '^(?i)report[0-9]++\\\\.exe$']" }),
+    invalid: indicator({ pattern: "[file:name MATCHES '(unclosed']" }),
+    message: /^indicator\.pattern: MATCHES needs a PCRE regular expression: this one opens a group with '\(' that is never closed/,
+  },
+  {
+    rule: 'permissive: a pattern may compare any property; types still are SCO types',
+    strictness: 'permissive',
+    valid: indicator({ pattern: "[file:acme_rating = 3]" }),
+    invalid: indicator({ pattern: "[ipv4-addr:value = '1.2.3.4' AND file:name = 'a']" }),
+    message: /must be about one SCO type/,
+  },
+  {
     rule: 'S31 a timestamp inside an extension is a real date',
     valid: pebinary('2024-02-29T10:00:00Z'),
     invalid: pebinary('2023-02-29T10:00:00Z'),

@@ -6,6 +6,7 @@ import type { ComparisonOperator, Constant, ConstantKind, ConstantSet } from './
 import { type Cursor, describe, found } from './cursor.js';
 import { fail } from './errors.js';
 import type { Token } from './lexer.js';
+import { pcreProblem } from './pcre.js';
 
 /** The current token as a constant, or undefined when it is not one (the token is not consumed). */
 function constantOf(t: Token): Constant | undefined {
@@ -96,6 +97,11 @@ export function parseOperand(c: Cursor, operator: ComparisonOperator, opToken: T
       break;
     default:
       if (value.kind !== 'string') fail(t.start, `${operator} needs a string constant, ${found(t)}`);
+      if (operator === 'MATCHES') {
+        const problem = pcreProblem(value.value);
+        // The offset is into the regular expression as decoded; the constant's quote comes first.
+        if (problem !== undefined) fail(t.start, `MATCHES needs a PCRE regular expression: this one ${problem.message} (at offset ${problem.offset} of the expression; §9.6.1)`);
+      }
   }
   c.advance();
   return value;
