@@ -4,13 +4,14 @@
  * stored; per-object problems become status failures while the rest is stored.
  */
 import { randomUUID } from 'node:crypto';
-import { taxiiError } from './errors.js';
+import { TaxiiError, taxiiError } from './errors.js';
 import type { CollectionPolicy } from './config/types.js';
 import type { ReadScope } from './policy/read-scope.js';
 import { recipientsOf, type Recipients } from './policy/recipients.js';
 import { assessWrite } from './policy/write-policy.js';
 import { isTypeName, placeholderId, placeholderVersion } from './stix/common-properties.js';
 import type { ObjectValidator, RejectedObject, Verdict } from './stix/object-validator.js';
+import type { ObjectText } from './stix/object-stream.js';
 import type { Store } from './store/index.js';
 import type { IncomingObject, WriteOutcome } from './store/object-store.js';
 import type { AuditEvent, EventContext, PushOutcome } from './store/audit-store.js';
@@ -77,6 +78,99 @@ function ambiguousObject(object: unknown, index: number, problem: IJsonProblem):
   return { ok: false, id: placeholderId(object, index), version: placeholderVersion(object), message };
 }
 
+/**
+ * What the server decides about each object of an envelope before it looks at who sent
+ * it or where it goes: its text is I-JSON (T5), it passes the STIX validator at the
+ * collection's level, and a recipients marking is well formed. The offline `validate`
+ * command gives exactly these verdicts (judgeObjectTexts).
+ */
+export function judgeEnvelope(validator: ObjectValidator, envelope: ParsedEnvelope): Verdict[] {
+  return envelope.objects.map((o, i) => {
+    // T5: ambiguous text is refused before validation, which would judge only JSON.parse's reading of it.
+    const ambiguity = envelope.ambiguities[i];
+    if (ambiguity !== undefined) return ambiguousObject(o, i, ambiguity);
+    const verdict = validator.validate(o, i);
+    if (!verdict.ok || verdict.type !== 'marking-definition') return verdict;
+    const recipients = recipientsOf(o as Record<string, unknown>);
+    return typeof recipients === 'string' ? { ok: false, id: verdict.id, version: verdict.version ?? 'unknown', message: recipients } : verdict;
+  });
+}
+
+/** As a POST body, at most this much is worked on at a time (the ingest budget's 2 MiB). */
+const BATCH_BYTES = 2 * 1024 * 1024;
+const BATCH_OBJECTS = 500;
+
+/**
+ * Object texts read from a file, gathered into batches a POST could carry. Should
+ * reading fail, the objects read before are still given as a batch, then the error.
+ */
+export async function* batchesOf(texts: AsyncIterable<ObjectText>): AsyncGenerator<ObjectText[]> {
+  let batch: ObjectText[] = [];
+  let bytes = 0;
+  try {
+    for await (const object of texts) {
+      if (batch.length > 0 && (batch.length >= BATCH_OBJECTS || bytes + object.text.length > BATCH_BYTES)) {
+        yield batch;
+        [batch, bytes] = [[], 0];
+      }
+      batch.push(object);
+      bytes += object.text.length;
+    }
+  } catch (err) {
+    if (batch.length > 0) yield batch;
+    throw err;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * A batch as the envelope a POST of it would be. An item that is not JSON would
+ * make the whole envelope unreadable: such items are set apart, as a client
+ * sending them one by one would see them refused.
+ */
+export function envelopeOfTexts(batch: readonly ObjectText[]): {
+  envelope: (ParsedEnvelope & { lines: readonly number[] }) | undefined;
+  unreadable: readonly { line: number; message: string }[];
+} {
+  const envelopeText = (items: readonly ObjectText[]) => `{"objects":[${items.map((o) => o.text).join(',')}]}`;
+  try {
+    return { envelope: { ...parseEnvelope(envelopeText(batch)), lines: batch.map((o) => o.line) }, unreadable: [] };
+  } catch (err) {
+    if (!(err instanceof TaxiiError)) throw err;
+  }
+  const readable: ObjectText[] = [];
+  const unreadable: { line: number; message: string }[] = [];
+  for (const item of batch) {
+    try {
+      JSON.parse(item.text);
+      readable.push(item);
+    } catch (err) {
+      unreadable.push({ line: item.line, message: `not valid JSON: ${(err as Error).message}` });
+    }
+  }
+  if (readable.length === 0) return { envelope: undefined, unreadable };
+  // Every item parses alone, so the envelope of them does; a refusal now is a bug, not the file's fault.
+  return { envelope: { ...parseEnvelope(envelopeText(readable)), lines: readable.map((o) => o.line) }, unreadable };
+}
+
+/** One object of a file as the server would judge it, in file order. */
+export interface JudgedText {
+  readonly line: number;
+  readonly verdict: Verdict;
+}
+
+/** The server's per-object verdicts for a file's objects (judgeEnvelope), without a store. */
+export async function* judgeObjectTexts(texts: AsyncIterable<ObjectText>, validator: ObjectValidator): AsyncGenerator<JudgedText> {
+  for await (const batch of batchesOf(texts)) {
+    const { envelope, unreadable } = envelopeOfTexts(batch);
+    const judged: JudgedText[] = unreadable.map((u) => ({ line: u.line, verdict: { ok: false, id: `line ${u.line}`, version: 'unknown', message: u.message } }));
+    if (envelope !== undefined) {
+      judgeEnvelope(validator, envelope).forEach((verdict, i) => judged.push({ line: envelope.lines[i] as number, verdict }));
+    }
+    yield* judged.sort((a, b) => a.line - b.line);
+  }
+}
+
 export interface IngestRequest {
   readonly apiRootId: string;
   readonly collectionId: string;
@@ -134,12 +228,8 @@ export const ALREADY_PRESENT = 'already present; not stored again (T71)';
  * does before it writes the status, and all that `import` does.
  */
 export async function ingestEnvelope(store: Store, validator: ObjectValidator, request: IngestRequest): Promise<IngestOutcome> {
-  const { objects, raws, ambiguities } = request.envelope;
-  // T5: ambiguous text is refused before validation, which would judge only JSON.parse's reading of it.
-  const verdicts = objects.map((o, i) => {
-    const ambiguity = ambiguities[i];
-    return ambiguity === undefined ? validator.validate(o, i) : ambiguousObject(o, i, ambiguity);
-  });
+  const { objects, raws } = request.envelope;
+  const verdicts = judgeEnvelope(validator, request.envelope);
   const failures: StatusDetail[] = [];
   const incoming: IncomingObject[] = [];
   const warnings = new Map<string, string>();

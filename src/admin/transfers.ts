@@ -6,7 +6,7 @@
  * collection or a file whole.
  */
 import { taxiiError, TaxiiError } from '../errors.js';
-import { ALREADY_PRESENT, ingestEnvelope, parseEnvelope, type ParsedEnvelope } from '../ingest.js';
+import { ALREADY_PRESENT, batchesOf, envelopeOfTexts, ingestEnvelope } from '../ingest.js';
 import { readScope, servedText, type ReadScope } from '../policy/read-scope.js';
 import { isTypeName, placeholderId } from '../stix/common-properties.js';
 import type { ObjectValidator, Strictness } from '../stix/object-validator.js';
@@ -91,9 +91,6 @@ export interface ImportSource {
   readonly objects: AsyncIterable<ObjectText>;
 }
 
-/** As a POST body, at most this much is worked on at a time (the ingest budget's 2 MiB). */
-const BATCH_BYTES = 2 * 1024 * 1024;
-const BATCH_OBJECTS = 500;
 const KEPT_REFUSALS = 1000;
 
 export async function importObjects(
@@ -117,7 +114,7 @@ export async function importObjects(
   };
 
   const ingestBatch = async (file: string, batch: readonly ObjectText[]) => {
-    const { envelope, unreadable } = envelopeOf(batch);
+    const { envelope, unreadable } = envelopeOfTexts(batch);
     for (const u of unreadable) refuseObject({ file, line: u.line, id: `line ${u.line}`, version: 'unknown', message: u.message });
     if (envelope !== undefined) {
       const lines = new Map<string, number>();
@@ -149,50 +146,10 @@ export async function importObjects(
   };
 
   for (const source of sources) {
-    let batch: ObjectText[] = [];
-    let bytes = 0;
-    for await (const object of source.objects) {
-      if (batch.length > 0 && (batch.length >= BATCH_OBJECTS || bytes + object.text.length > BATCH_BYTES)) {
-        await ingestBatch(source.file, batch);
-        [batch, bytes] = [[], 0];
-      }
-      batch.push(object);
-      bytes += object.text.length;
-    }
-    if (batch.length > 0) await ingestBatch(source.file, batch);
+    for await (const batch of batchesOf(source.objects)) await ingestBatch(source.file, batch);
   }
   const byCount = [...reasons].sort((a, b) => b[1] - a[1]).map(([reason, count]) => ({ reason, count }));
   return { ...progress(), reasons: byCount, refusals };
-}
-
-/**
- * A batch as the envelope a POST of it would be. An item that is not JSON would
- * make the whole envelope unreadable: such items are set apart, as a client
- * sending them one by one would see them refused.
- */
-function envelopeOf(batch: readonly ObjectText[]): {
-  envelope: (ParsedEnvelope & { lines: readonly number[] }) | undefined;
-  unreadable: readonly { line: number; message: string }[];
-} {
-  const envelopeText = (items: readonly ObjectText[]) => `{"objects":[${items.map((o) => o.text).join(',')}]}`;
-  try {
-    return { envelope: { ...parseEnvelope(envelopeText(batch)), lines: batch.map((o) => o.line) }, unreadable: [] };
-  } catch (err) {
-    if (!(err instanceof TaxiiError)) throw err;
-  }
-  const readable: ObjectText[] = [];
-  const unreadable: { line: number; message: string }[] = [];
-  for (const item of batch) {
-    try {
-      JSON.parse(item.text);
-      readable.push(item);
-    } catch (err) {
-      unreadable.push({ line: item.line, message: `not valid JSON: ${(err as Error).message}` });
-    }
-  }
-  if (readable.length === 0) return { envelope: undefined, unreadable };
-  // Every item parses alone, so the envelope of them does; a refusal now is a bug, not the file's fault.
-  return { envelope: { ...parseEnvelope(envelopeText(readable)), lines: readable.map((o) => o.line) }, unreadable };
 }
 
 export interface ExportOptions {

@@ -15,11 +15,9 @@ import { userInfo } from 'node:os';
 import { hashApiKey } from '../config/api-keys.js';
 import { ConfigError } from '../config/load-config.js';
 import { migrate } from '../store/migrate.js';
-import { STRICTNESS_LEVELS, type Strictness } from '../stix/object-validator.js';
-import { validateFile } from '../stix/validate-files.js';
-import { createValidators } from '../stix/validators.js';
 import { openDatabase, readConfig, readEnvironment } from '../startup.js';
 import { applyConfigCommand } from './apply-config.js';
+import { validateCommand } from './validate-command.js';
 import { DataDirHeld, dataDirHolder } from '../store/data-dir-lock.js';
 import { askServer } from './control-socket.js';
 import { ManagedElsewhere } from '../store/config-sync.js';
@@ -45,43 +43,6 @@ const USAGE = `usage: taxii-exchange <command>
   audit [--object ID] [--partner P] [--collection ROOT/COLLECTION] [--since T] [--json]
                                 who received an object; what a partner pulled or pushed (audit --help)
 environment: TAXII_CONFIG (configuration file), DATABASE_URL (PostgreSQL; else PGlite in TAXII_DATA_DIR, default ./data)`;
-
-function validateCommand(args: readonly string[], out: Output): number {
-  let strictness: Strictness = 'standard';
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--strictness') {
-      const level = args[++i];
-      if (!STRICTNESS_LEVELS.includes(level as Strictness)) {
-        out.error(`validate: --strictness takes ${STRICTNESS_LEVELS.join(', ')}`);
-        return 2;
-      }
-      strictness = level as Strictness;
-    } else files.push(arg);
-  }
-  if (files.length === 0) {
-    out.error('validate: name at least one file');
-    return 2;
-  }
-  const validator = createValidators()[strictness];
-  let objects = 0;
-  let failed = 0;
-  let unreadable = 0;
-  for (const file of files) {
-    const report = validateFile(file, validator);
-    objects += report.objects;
-    failed += report.failures.length;
-    for (const line of report.failures) out.log(line);
-    if (report.unreadable !== undefined) {
-      unreadable += 1;
-      out.error(report.unreadable);
-    }
-  }
-  const skipped = unreadable === 0 ? '' : `, ${unreadable} file(s) unreadable`;
-  out.log(`${files.length} file(s), ${objects} object(s): ${objects - failed} valid, ${failed} invalid${skipped} (${strictness})`);
-  return failed === 0 && unreadable === 0 ? 0 : 1;
-}
 
 /** Who runs the command line, as the audit trail names them. */
 export function operatorName(): string {

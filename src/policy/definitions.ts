@@ -6,34 +6,16 @@
  */
 import { createHash } from 'node:crypto';
 import { PROJECT_IDENTITY, RECIPIENTS_EXTENSION_DEFINITION } from './recipients.js';
-import { TLP1_IDS, TLP_MARKINGS, nameOf } from '../stix/tlp.js';
+import { TLP2_EXTENSION_ID, TLP_MARKINGS, tlpMarking } from '../stix/tlp.js';
 
 export const DEFINITIONS_ALIAS = 'stix-definitions';
 export const DEFINITIONS_SUBMITTER = 'taxii-exchange';
-const TLP2_EXTENSION_ID = 'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d';
 
 /** A stable UUIDv4-shaped id for the definitions collection of an API root. */
 export function definitionsCollectionId(rootId: string): string {
   const h = createHash('sha256').update(`taxii-exchange definitions ${rootId}`).digest('hex');
   const variant = ((parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** The published body of a TLP marking-definition id (tlp.md §2, §3). */
-export function tlpMarking(id: string): Record<string, unknown> {
-  const level = TLP_MARKINGS.get(id) ?? 0;
-  if (TLP1_IDS.has(id)) {
-    const name = level === 0 ? 'white' : nameOf(level);
-    return {
-      type: 'marking-definition', spec_version: '2.1', id, created: '2017-01-20T00:00:00.000Z',
-      definition_type: 'tlp', name: `TLP:${name.toUpperCase()}`, definition: { tlp: name },
-    };
-  }
-  return {
-    type: 'marking-definition', spec_version: '2.1', id, created: '2022-10-01T00:00:00.000Z',
-    name: `TLP:${nameOf(level).toUpperCase()}`,
-    extensions: { [TLP2_EXTENSION_ID]: { extension_type: 'property-extension', tlp_2_0: nameOf(level) } },
-  };
 }
 
 const TLP2_EXTENSION_DEFINITION = {

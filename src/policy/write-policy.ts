@@ -3,8 +3,6 @@
  * read-time filtering (issue 4). Violations are per-object failures.
  */
 import type { CollectionPolicy } from '../config/types.js';
-import { canonicalJson } from '../stix/canonical.js';
-import { tlpMarking } from './definitions.js';
 import { recipientsOf, type Recipients } from './recipients.js';
 import { TLP_MARKINGS, mostRestrictive, nameOf, RED, type TlpLevel } from '../stix/tlp.js';
 
@@ -31,26 +29,6 @@ export interface WriteContext {
 }
 
 const TLP_LABEL = (level: TlpLevel) => `TLP:${nameOf(level).toUpperCase()}`;
-
-/** tlp.md §5.3: a TLP marking-definition id must carry its own level; no other id may claim TLP. */
-function tlpMarkingFailure(o: Obj): string | undefined {
-  const id = String(o['id']);
-  const tlp1 = o['definition_type'] === 'tlp' ? ((o['definition'] as Obj | null)?.['tlp'] as unknown) : undefined;
-  const extensions = (o['extensions'] ?? {}) as Obj;
-  const tlp2 = (extensions['extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d'] as Obj | undefined)?.['tlp_2_0'];
-  const claimed = tlp1 ?? tlp2;
-  const level = TLP_MARKINGS.get(id);
-  if (level === undefined) {
-    return claimed === undefined ? undefined : `marking-definition.id: only the published TLP marking definitions may define TLP levels (L11, tlp.md §5)`;
-  }
-  // tlp.md §5.3: the body must be the published one, not merely the same level (L11, L12, L15).
-  if (canonicalJson(o) === canonicalJson(tlpMarking(id))) return undefined;
-  const expected = nameOf(level);
-  const sameLevel = claimed === expected || (expected === 'clear' && claimed === 'white');
-  return sameLevel
-    ? `marking-definition: ${id} is the published ${TLP_LABEL(level)} marking; post it exactly as published or not at all (L11, L12, L15)`
-    : `marking-definition: ${id} is the published ${TLP_LABEL(level)} marking and must define exactly that level (L11, L15)`;
-}
 
 function granularLevels(o: Obj, required: ReadonlySet<string>): { all: TlpLevel | null; required: TlpLevel | null } {
   let all: TlpLevel | null = null;
@@ -79,8 +57,6 @@ function refsOf(o: Obj, type: string): string[] | null {
 export function assessWrite(o: Obj, type: string, ctx: WriteContext): WriteFacts | string {
   const { policy } = ctx;
   if (type === 'marking-definition') {
-    const failure = tlpMarkingFailure(o);
-    if (failure !== undefined) return failure;
     const recipients = recipientsOf(o);
     if (typeof recipients === 'string') return recipients;
   }

@@ -8,6 +8,7 @@ import { checkCommon, placeholderId, placeholderVersion, Rejection } from './com
 import { customPropertyFailure, customTypeFailure } from './custom-content.js';
 import { deterministicScoId } from './deterministic-ids.js';
 import type { ObjectValidator, Strictness, Verdict } from './object-validator.js';
+import { markingDefinitionFailure } from './marking-rules.js';
 import { parsePattern } from './pattern/parser.js';
 import { patternRuleFailure } from './pattern-rules.js';
 import { referenceFailure } from './reference-rules.js';
@@ -67,6 +68,7 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
     // An extension-defined type may define extension keys of its own; strict mode still holds it to §3.2.
     if (category !== undefined || strictness === 'strict') fail(extensionFailure(o, type));
     fail(patternFailure(o, type, registry, strictness));
+    fail(markingDefinitionFailure(o, type));
 
     const warnings: string[] = [];
     const expectedId = category === 'sco' ? deterministicScoId(o, type) : undefined;

@@ -47,6 +47,26 @@ export const TLP_MARKINGS: ReadonlyMap<string, TlpLevel> = new Map<string, TlpLe
   [TLP_IDS.red, 4],
 ]);
 
+/** The extension-definition of TLP 2.0 marking definitions (tlp.md §3). */
+export const TLP2_EXTENSION_ID = 'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d';
+
+/** The published body of a TLP marking-definition id (tlp.md §2, §3). */
+export function tlpMarking(id: string): Record<string, unknown> {
+  const level = TLP_MARKINGS.get(id) ?? 0;
+  if (TLP1_IDS.has(id)) {
+    const name = level === 0 ? 'white' : nameOf(level);
+    return {
+      type: 'marking-definition', spec_version: '2.1', id, created: '2017-01-20T00:00:00.000Z',
+      definition_type: 'tlp', name: `TLP:${name.toUpperCase()}`, definition: { tlp: name },
+    };
+  }
+  return {
+    type: 'marking-definition', spec_version: '2.1', id, created: '2022-10-01T00:00:00.000Z',
+    name: `TLP:${nameOf(level).toUpperCase()}`,
+    extensions: { [TLP2_EXTENSION_ID]: { extension_type: 'property-extension', tlp_2_0: nameOf(level) } },
+  };
+}
+
 /** LR1: the most restrictive TLP among the ids; undefined when none is a TLP marking. */
 export function mostRestrictive(markingIds: readonly unknown[]): TlpLevel | undefined {
   let level: TlpLevel | undefined;

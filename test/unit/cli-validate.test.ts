@@ -33,7 +33,7 @@ writeFileSync(notJson, '{"objects": [');
 t.test('one line per failure, a summary, exit 1 when anything fails', async (t) => {
   const r = run(bundle);
   t.equal(r.status, 1);
-  t.match(r.out, `${bundle}: objects[1] indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: indicator.valid_until: must be later than valid_from`);
+  t.match(r.out, `${bundle}: objects[1] indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f (line 1): indicator.valid_until: must be later than valid_from`);
   t.match(r.out, /1 file\(s\), 2 object\(s\): 1 valid, 1 invalid \(standard\)/);
 });
 
@@ -50,6 +50,16 @@ t.test('lists of objects and single objects are read too; all valid exits 0', as
   const r = run(list, single);
   t.equal(r.status, 0, r.out + r.err);
   t.match(r.out, /2 file\(s\), 2 object\(s\): 2 valid, 0 invalid/);
+});
+
+t.test('JSON lines are read as import reads them, and a broken tail makes the file unreadable, with what came before counted', async (t) => {
+  const lines = join(dir, 'objects.jsonl');
+  writeFileSync(lines, `${JSON.stringify(good)}\n${JSON.stringify(bad)}\n{"type": "indicator", "id"`);
+  const r = run(lines);
+  t.equal(r.status, 1);
+  t.match(r.out, `${lines}: objects[1] indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f (line 2): indicator.valid_until`);
+  t.match(r.err, new RegExp(`objects\\.jsonl: cannot read as JSON: .*\\(after 2 object\\(s\\), which are counted\\)`));
+  t.match(r.out, /^1 file\(s\), 2 object\(s\): 1 valid, 1 invalid, 1 file\(s\) unreadable \(standard\)$/m);
 });
 
 t.test('--strictness strict refuses legacy x_ properties', async (t) => {

@@ -114,6 +114,24 @@ const cases: Case[] = [
     message: /must be about one SCO type/,
   },
   {
+    rule: '§3 a marking definition does not mark itself (object_marking_refs)',
+    valid: { type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--6a9a4a8e-3cc0-4d3d-8e0f-0a2a6c7b8d9e', created: T, definition_type: 'statement', definition: { statement: 'x' }, object_marking_refs: [MARKING] },
+    invalid: { type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--6a9a4a8e-3cc0-4d3d-8e0f-0a2a6c7b8d9e', created: T, definition_type: 'statement', definition: { statement: 'x' }, object_marking_refs: ['marking-definition--6a9a4a8e-3cc0-4d3d-8e0f-0a2a6c7b8d9e'] },
+    message: /^marking-definition\.object_marking_refs: a marking definition must not mark itself/,
+  },
+  {
+    rule: '§3 a marking definition does not mark itself (granular_markings)',
+    valid: { type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--6a9a4a8e-3cc0-4d3d-8e0f-0a2a6c7b8d9e', created: T, definition_type: 'statement', definition: { statement: 'x' }, granular_markings: [{ selectors: ['definition'], marking_ref: MARKING }] },
+    invalid: { type: 'marking-definition', spec_version: '2.1', id: 'marking-definition--6a9a4a8e-3cc0-4d3d-8e0f-0a2a6c7b8d9e', created: T, definition_type: 'statement', definition: { statement: 'x' }, granular_markings: [{ selectors: ['definition'], marking_ref: 'marking-definition--6a9a4a8e-3cc0-4d3d-8e0f-0a2a6c7b8d9e' }] },
+    message: /^marking-definition\.granular_markings\[0\]\.marking_ref: a marking definition must not mark itself/,
+  },
+  {
+    rule: 'tlp.md §5.3 a published TLP id carries its published body (L11, L12)',
+    valid: { type: 'marking-definition', spec_version: '2.1', id: MARKING, created: '2017-01-20T00:00:00.000Z', definition_type: 'tlp', name: 'TLP:GREEN', definition: { tlp: 'green' } },
+    invalid: { type: 'marking-definition', spec_version: '2.1', id: MARKING, created: '2017-01-20T00:00:00.000Z', definition_type: 'tlp', name: 'TLP:GREEN', definition: { tlp: 'amber' } },
+    message: /is the published TLP:GREEN marking and must define exactly that level/,
+  },
+  {
     rule: 'S31 a timestamp inside an extension is a real date',
     valid: pebinary('2024-02-29T10:00:00Z'),
     invalid: pebinary('2023-02-29T10:00:00Z'),
