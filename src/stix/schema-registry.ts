@@ -123,12 +123,31 @@ function describeErrors(errors: readonly ErrorObject[]): SchemaFailure {
 
 const NONE: ReadonlySet<string> = new Set();
 
-export function createSchemaRegistry(root = schemaPath('stix')): SchemaRegistry {
+/** A schema with every `additionalProperties: false` removed, at any depth: structures open to unknown properties. */
+function opened(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(opened);
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(
+    Object.entries(schema).filter(([key, value]) => !(key === 'additionalProperties' && value === false)).map(([key, value]) => [key, opened(value)]),
+  );
+}
+
+export interface RegistryOptions {
+  /**
+   * Nested structures (extensions, alternate data streams, registry values, …) accept
+   * properties their schema does not name, as the permissive level promises; without
+   * it they accept only legacy `x_` ones.
+   */
+  readonly openStructures?: boolean;
+}
+
+export function createSchemaRegistry(root = schemaPath('stix'), options: RegistryOptions = {}): SchemaRegistry {
   // verbose: an error carries its schema, so that a one-of-several rule can be named whole.
   const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false, unicodeRegExp: true, verbose: true });
   // Every timestamp the schemas define, nested ones included, is a real calendar date (S31).
   ajv.addFormat('stix-timestamp', { type: 'string', validate: (text: string) => parseTimestamp(text) !== undefined });
-  const files = listJsonFiles(root).map((file) => ({ file, schema: JSON.parse(readFileSync(file, 'utf8')) as JsonSchema }));
+  const read = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+  const files = listJsonFiles(root).map((file) => ({ file, schema: (options.openStructures === true ? opened(read(file)) : read(file)) as JsonSchema }));
   for (const { schema } of files) ajv.addSchema(schema as object);
 
   const schemaById = new Map(files.map(({ schema }) => [schema.$id, schema] as const));

@@ -9,6 +9,7 @@ import { customPropertyFailure, customTypeFailure } from './custom-content.js';
 import { deterministicScoId } from './deterministic-ids.js';
 import type { ObjectValidator, Strictness, Verdict } from './object-validator.js';
 import { markingDefinitionFailure } from './marking-rules.js';
+import { containedObjects } from './observable-container.js';
 import { parsePattern } from './pattern/parser.js';
 import { patternRuleFailure } from './pattern-rules.js';
 import { referenceFailure } from './reference-rules.js';
@@ -41,7 +42,8 @@ function withVersioning(known: ReadonlySet<string>, o: Obj, type: string, catego
 }
 
 export function createStixValidator(registry: SchemaRegistry, strictness: Strictness): ObjectValidator {
-  const check = (object: unknown): Verdict => {
+  /** `contained`: an SCO of an observable container, whose id is a stand-in (observable-container.ts). */
+  const check = (object: unknown, contained = false): Verdict => {
     const common = checkCommon(object, (t) => registry.categoryOf(t));
     const o = object as Obj;
     const { type } = common;
@@ -69,8 +71,11 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
     if (category !== undefined || strictness === 'strict') fail(extensionFailure(o, type));
     fail(patternFailure(o, type, registry, strictness));
     fail(markingDefinitionFailure(o, type));
+    if (type === 'observed-data' && !contained) fail(containerFailure(o['objects']));
+
 
     const warnings: string[] = [];
+    if (contained) return { ok: true, ...common, warnings: [] };
     const expectedId = category === 'sco' ? deterministicScoId(o, type) : undefined;
     if (expectedId !== undefined && expectedId.toLowerCase() !== common.id.toLowerCase()) {
       const message = `${type}.id: not the deterministic id of its contributing properties (expected ${expectedId}; S27)`;
@@ -83,6 +88,25 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
       warnings.push(hexCase);
     }
     return { ok: true, ...common, warnings };
+  };
+
+  /** S16: each object of the deprecated container is held to its own type's rules. */
+  const containerFailure = (container: unknown): string | undefined => {
+    if (container === null || typeof container !== 'object' || Array.isArray(container)) return undefined;
+    const contained = containedObjects(container as Obj);
+    if (typeof contained === 'string') return contained;
+    for (const { at, object } of contained) {
+      const type = (object as Obj | null)?.['type'];
+      const category = typeof type === 'string' ? registry.categoryOf(type) : undefined;
+      if (category !== undefined && category !== 'sco') return `${at}.type: "${String(type)}" is not an SCO type; the container holds cyber-observable objects (S16)`;
+      try {
+        check(object, true);
+      } catch (err) {
+        if (!(err instanceof Rejection)) throw err;
+        return `${at}: ${err.message}`;
+      }
+    }
+    return undefined;
   };
 
   return {

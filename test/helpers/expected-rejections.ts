@@ -306,6 +306,15 @@ export const EXPECTED_REJECTIONS: readonly ExpectedRejection[] = [
   ),
   {
     file: `${SLIDER}examples.json`,
+    id: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
+    message: /^marking-definition: marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da is the published TLP:GREEN marking and must define exactly that level \(L11, L15\)$/,
+    why:
+      'A copyright statement ("Copyright 2016, Example Corp") under the id of the published TLP 1.0 GREEN marking definition: ' +
+      'that id stands for TLP:GREEN and carries exactly the published body (tlp.md L11, §5.3). The server refused it in its ' +
+      'write policy before; since issue 14 the validator does, so the offline validate command gives the same verdict.',
+  },
+  {
+    file: `${SLIDER}examples.json`,
     id: 'user-account--ceb82475-b9bd-43d5-9d1d-ae036e51edaf',
     message: unknownProperty('user-account', 'password_last_changed'),
     why:

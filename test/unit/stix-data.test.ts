@@ -23,7 +23,7 @@ import { listJsonFiles } from '../helpers/expected-rejections.js';
 // PROVENANCE.md: 140 files, 5,639 objects.
 const TOTAL_FILES = 140;
 const TOTAL_OBJECTS = 5639;
-const STANDARD_REJECTED = 103;
+const STANDARD_REJECTED = 104;
 
 type Obj = Record<string, unknown>;
 

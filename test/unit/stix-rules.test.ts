@@ -41,6 +41,10 @@ const observedData = (refs: string[]): Obj => ({
   type: 'observed-data', spec_version: '2.1', id: 'observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf', created: T, modified: T,
   first_observed: T, last_observed: T, number_observed: 1, object_refs: refs,
 });
+const container = (objects: Obj): Obj => ({
+  type: 'observed-data', spec_version: '2.1', id: 'observed-data--b67d30ff-02ac-498a-92f9-32f845f448cf', created: T, modified: T,
+  first_observed: T, last_observed: T, number_observed: 1, objects,
+});
 const languageContent = (contents: Obj): Obj => ({
   type: 'language-content', spec_version: '2.1', id: 'language-content--b86bd89f-98bb-4fa9-8cb2-9ad421da981d', created: T, modified: T,
   object_ref: 'indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f', object_modified: T, contents,
@@ -130,6 +134,30 @@ const cases: Case[] = [
     valid: { type: 'marking-definition', spec_version: '2.1', id: MARKING, created: '2017-01-20T00:00:00.000Z', definition_type: 'tlp', name: 'TLP:GREEN', definition: { tlp: 'green' } },
     invalid: { type: 'marking-definition', spec_version: '2.1', id: MARKING, created: '2017-01-20T00:00:00.000Z', definition_type: 'tlp', name: 'TLP:GREEN', definition: { tlp: 'amber' } },
     message: /is the published TLP:GREEN marking and must define exactly that level/,
+  },
+  {
+    rule: 'S16 the objects of the deprecated container are held to their own types\' rules',
+    valid: container({ 0: { type: 'ipv4-addr', value: '198.51.100.3' }, 1: { type: 'network-traffic', src_ref: '0', protocols: ['tcp'] } }),
+    invalid: container({ 0: { type: 'ipv4-addr', value: '198.51.100.3' }, 1: { type: 'network-traffic', protocols: ['tcp'] } }),
+    message: /^observed-data\.objects\.1: network-traffic(\.src_ref)?: needs at least one of src_ref or dst_ref/,
+  },
+  {
+    rule: 'S16 references inside the container point to keys of it, of the types the reference allows',
+    valid: container({ 0: { type: 'file', name: 'a.txt', parent_directory_ref: '1' }, 1: { type: 'directory', path: 'C:\\' } }),
+    invalid: container({ 0: { type: 'file', name: 'a.txt', parent_directory_ref: '1' }, 1: { type: 'file', name: 'b.txt' } }),
+    message: /^observed-data\.objects\.0: file\.parent_directory_ref: .*directory/,
+  },
+  {
+    rule: 'S16 a reference to no key of the container',
+    valid: container({ 0: { type: 'domain-name', value: 'example.com' } }),
+    invalid: container({ 0: { type: 'domain-name', value: 'example.com', resolves_to_refs: ['5'] } }),
+    message: /^observed-data\.objects\.0\.resolves_to_refs\[0\]: "5" is not a key of observed-data\.objects/,
+  },
+  {
+    rule: 'S16 the container holds SCOs',
+    valid: container({ 0: { type: 'x-acme-sensor', reading: 3 } }),
+    invalid: container({ 0: { type: 'malware', name: 'x', is_family: true } }),
+    message: /^observed-data\.objects\.0\.type: "malware" is not an SCO type; the container holds cyber-observable objects \(S16\)$/,
   },
   {
     rule: 'S31 a timestamp inside an extension is a real date',
@@ -291,6 +319,26 @@ t.test('permissive: unknown properties and types are not failures, schemas still
   t.ok(validators.permissive.validate({ type: 'acme-widget', spec_version: '2.1', id: 'acme-widget--2f9d6c7a-9f3e-4a7b-8b1e-0c2d3e4f5a6b', created: T, modified: T }, 0).ok);
   const missing = validators.permissive.validate(indicator({ pattern: undefined }), 0);
   t.notOk(missing.ok, 'a missing required property is still refused');
+});
+
+t.test('permissive: unknown properties nested in predefined structures are accepted; standard wants x_ there', async (t) => {
+  const file = (extensions: Obj): Obj => ({ type: 'file', spec_version: '2.1', id: 'file--6a0a7d5e-0f7b-5c7e-9d1c-3a7b8c9d0e1f', name: 'a.exe', extensions });
+  const nested: [string, Obj][] = [
+    ['ntfs-ext', file({ 'ntfs-ext': { sid: 'S-1', acme_note: 'x' } })],
+    ['alternate_data_streams', file({ 'ntfs-ext': { alternate_data_streams: [{ name: 'zone', acme_zone: 3 }] } })],
+    ['x509_v3_extensions', { ...certificate('2024-01-31T00:00:00Z'), x509_v3_extensions: { basic_constraints: 'CA:FALSE', acme_policy: 'p' } }],
+    ['windows-registry-key values[]', { type: 'windows-registry-key', spec_version: '2.1', id: 'windows-registry-key--2ba37ae7-2745-5082-9dfd-9486dad41016', key: 'HKEY_LOCAL_MACHINE\\x', values: [{ name: 'v', data: 'd', acme_seen: true }] }],
+    ['windows-pebinary-ext sections[]', file({ 'windows-pebinary-ext': { pe_type: 'exe', sections: [{ name: '.text', acme_packed: true }] } })],
+  ];
+  for (const [where, object] of nested) {
+    const permissive = validators.permissive.validate(object, 0);
+    t.ok(permissive.ok, `permissive accepts an unknown property in ${where}${permissive.ok ? '' : `: ${permissive.message}`}`);
+    const standard = validators.standard.validate(object, 0);
+    t.notOk(standard.ok, `standard refuses it in ${where}`);
+    if (!standard.ok) t.match(standard.message, /unknown property "acme_/);
+  }
+  t.ok(validators.standard.validate(file({ 'ntfs-ext': { sid: 'S-1', x_acme_note: 'x' } }), 0).ok, 'standard accepts a nested x_ property');
+  t.notOk(validators.permissive.validate(file({ 'ntfs-ext': { sid: 7 } }), 0).ok, 'permissive still checks the properties the schema names');
 });
 
 t.test('validation never changes the object (no defaults, no coercion, no removal)', async (t) => {
