@@ -3,6 +3,7 @@
  * validity of timestamps, granular-marking selectors, extension keys, reserved
  * names, `_enc` companions. Each returns a message or undefined.
  */
+import { IANA_CHARSET_NAMES } from './charset-names.js';
 import { parseTimestamp, versionKey } from './timestamps.js';
 
 type Obj = Record<string, unknown>;
@@ -205,13 +206,18 @@ export function externalReferenceFailure(o: Obj, type: string): string | undefin
   return undefined;
 }
 
+const CHARSET_NAMES: ReadonlySet<string> = new Set(IANA_CHARSET_NAMES.map((name) => name.toLowerCase()));
+
 export function namingFailure(o: Obj, type: string): string | undefined {
   for (const name of RESERVED) {
     if (name in o) return `${type}.${name}: is a reserved property name and must not be used (S22)`;
   }
   for (const name of Object.keys(o)) {
-    if (name.endsWith('_enc') && !(name.slice(0, -4) in o)) {
-      return `${type}.${name}: must not be present without ${name.slice(0, -4)} (S20)`;
+    if (!name.endsWith('_enc')) continue;
+    if (!(name.slice(0, -4) in o)) return `${type}.${name}: must not be present without ${name.slice(0, -4)} (S20)`;
+    const value = o[name];
+    if (typeof value === 'string' && !CHARSET_NAMES.has(value.toLowerCase())) {
+      return `${type}.${name}: ${JSON.stringify(value.slice(0, 60))} is not a character set name of the IANA registry (e.g. UTF-8, windows-1252, ISO-8859-1, latin1; S20)`;
     }
   }
   return undefined;

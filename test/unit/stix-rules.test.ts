@@ -160,6 +160,18 @@ const cases: Case[] = [
     message: /^observed-data\.objects\.0\.type: "malware" is not an SCO type; the container holds cyber-observable objects \(S16\)$/,
   },
   {
+    rule: 'S20 an _enc property holds a character set name of the IANA registry (any case, aliases too)',
+    valid: { type: 'file', spec_version: '2.1', id: 'file--6a0a7d5e-0f7b-5c7e-9d1c-3a7b8c9d0e1f', name: 'r\u00e9sum\u00e9.txt', name_enc: 'LATIN1' },
+    invalid: { type: 'file', spec_version: '2.1', id: 'file--6a0a7d5e-0f7b-5c7e-9d1c-3a7b8c9d0e1f', name: 'a.txt', name_enc: 'utf8' },
+    message: /^file\.name_enc: "utf8" is not a character set name of the IANA registry \(e\.g\. UTF-8/,
+  },
+  {
+    rule: 'S20 directory.path_enc too; registry names longer than RFC 2978\'s 40 characters are names all the same',
+    valid: { type: 'directory', spec_version: '2.1', id: 'directory--93c0a9b0-520d-545d-9094-1a08ddf46b05', path: 'C:\\a', path_enc: 'Extended_UNIX_Code_Packed_Format_for_Japanese' },
+    invalid: { type: 'directory', spec_version: '2.1', id: 'directory--93c0a9b0-520d-545d-9094-1a08ddf46b05', path: 'C:\\a', path_enc: 'cp-1252' },
+    message: /^directory\.path_enc: "cp-1252" is not a character set name/,
+  },
+  {
     rule: 'S31 a timestamp inside an extension is a real date',
     valid: pebinary('2024-02-29T10:00:00Z'),
     invalid: pebinary('2023-02-29T10:00:00Z'),
