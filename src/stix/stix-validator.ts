@@ -72,10 +72,10 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
     fail(patternFailure(o, type, registry, strictness));
     fail(markingDefinitionFailure(o, type));
     if (type === 'observed-data' && !contained) fail(containerFailure(o['objects']));
-
+    // A contained object's id is a stand-in: nothing to warn about.
+    if (contained) return { ok: true, ...common, warnings: [] };
 
     const warnings: string[] = [];
-    if (contained) return { ok: true, ...common, warnings: [] };
     const expectedId = category === 'sco' ? deterministicScoId(o, type) : undefined;
     if (expectedId !== undefined && expectedId.toLowerCase() !== common.id.toLowerCase()) {
       const message = `${type}.id: not the deterministic id of its contributing properties (expected ${expectedId}; S27)`;

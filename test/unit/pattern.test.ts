@@ -297,6 +297,8 @@ t.test('every indicator pattern (pattern_type stix) in shared/data parses (SR9, 
 /** [pattern, expected 0-based error position, message regexp]. */
 const INVALID: ReadonlyArray<readonly [string, number, RegExp]> = [
   ['', 0, /pattern is empty/],
+  ["[file:created = t'2016-12-31T12:00:60Z']", 35, /a leap second \(60\) comes only at 23:59:60, the end of a UTC day \(RFC 3339 §5\.7\)/],
+  ["[file:name MATCHES 'a**']", 19, /^MATCHES needs a PCRE regular expression: this one has a quantifier '\*' with nothing to repeat \(at offset 2/],
   ["ipv4-addr:value = '1.2.3.4'", 0, /expected '\[' to start an observation expression.*square brackets/],
   ["[ipv4-addr:value = '1.2.3.4'", 28, /expected '\]' to close the observation expression opened at 0.*found the end of the pattern/],
   ["[ipv4-addr:value == '1.2.3.4']", 17, /unknown comparison operator '=='/],
