@@ -29,6 +29,15 @@ const CONTRIBUTING: Record<string, readonly string[]> = {
 
 const HASH_PREFERENCE = ['MD5', 'SHA-1', 'SHA-256', 'SHA-512'];
 
+/**
+ * S28: an SCO type of the specification none of whose ID contributing properties is
+ * present (a process has none at all) takes a random UUIDv4 id.
+ */
+export function needsRandomId(object: Record<string, unknown>, type: string): boolean {
+  if (type === 'process') return true;
+  return CONTRIBUTING[type] !== undefined && deterministicScoId(object, type) === undefined;
+}
+
 /** The expected id, or undefined when the rule does not apply (process, custom types, nothing contributing). */
 export function deterministicScoId(object: Record<string, unknown>, type: string): string | undefined {
   const names = CONTRIBUTING[type];

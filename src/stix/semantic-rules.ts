@@ -124,8 +124,10 @@ export function isLanguageTag(value: string): boolean {
   return i === subtags.length;
 }
 
-/** Where STIX wants RFC 5646 tags (§3.2 lang, §7.2.3 granular markings, language-content, software). */
-export function languageTagFailure(o: Obj, type: string): string | undefined {
+const TRANSLATED_PROPERTY = /^[a-z][a-z0-9_]{2,249}$/;
+
+/** Where STIX wants RFC 5646 tags (§3.2 lang, §7.2.3 granular markings, language-content, software), and what a translation names. */
+export function languageFailure(o: Obj, type: string): string | undefined {
   const bad = (where: string, value: unknown): string | undefined =>
     typeof value === 'string' && !isLanguageTag(value) ? `${type}.${where}: ${JSON.stringify(value.slice(0, 60))} is not an RFC 5646 language tag (e.g. en, de-CH, zh-Hant)` : undefined;
   const checks: (string | undefined)[] = [bad('lang', o['lang'])];
@@ -133,7 +135,13 @@ export function languageTagFailure(o: Obj, type: string): string | undefined {
   if (Array.isArray(markings)) markings.forEach((m, i) => checks.push(bad(`granular_markings[${i}].lang`, (m as Obj | null)?.['lang'])));
   const contents = o['contents'];
   if (type === 'language-content' && contents !== null && typeof contents === 'object' && !Array.isArray(contents)) {
-    for (const key of Object.keys(contents)) checks.push(isLanguageTag(key) ? undefined : `${type}.contents: key ${JSON.stringify(key.slice(0, 60))} is not an RFC 5646 language tag`);
+    for (const [key, translation] of Object.entries(contents)) {
+      checks.push(isLanguageTag(key) ? undefined : `${type}.contents: key ${JSON.stringify(key.slice(0, 60))} is not an RFC 5646 language tag`);
+      // The keys of a translation name properties of the object translated (§3.1, S19).
+      const names = translation !== null && typeof translation === 'object' ? Object.keys(translation) : [];
+      const bad = names.find((name) => !TRANSLATED_PROPERTY.test(name));
+      if (bad !== undefined) checks.push(`${type}.contents.${key}: key ${JSON.stringify(bad.slice(0, 60))} is not a property name (a-z, 0-9 and _, 3 to 250 characters, starting with a letter; S19)`);
+    }
   }
   const languages = o['languages'];
   if (type === 'software' && Array.isArray(languages)) languages.forEach((l, i) => checks.push(bad(`languages[${i}]`, l)));
@@ -190,6 +198,10 @@ export function externalReferenceFailure(o: Obj, type: string): string | undefin
   if (!Array.isArray(references)) return undefined;
   for (const [i, reference] of references.entries()) {
     const { source_name: source, external_id: id } = (reference ?? {}) as Obj;
+    const named = typeof source === 'string' ? source.toLowerCase() : undefined;
+    if (named !== undefined && named !== source && EXTERNAL_IDS[named] !== undefined) {
+      return `${type}.external_references[${i}].source_name: a reference to ${named.toUpperCase()} names its source "${named}", in lower case (S5)`;
+    }
     const expected = typeof source === 'string' ? EXTERNAL_IDS[source] : undefined;
     if (expected !== undefined && typeof id === 'string' && !expected.form.test(id)) {
       return `${type}.external_references[${i}].external_id: ${JSON.stringify(id)} is not how a ${String(source)} reference is written: ${expected.written} (S5)`;

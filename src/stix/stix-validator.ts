@@ -6,7 +6,7 @@
  */
 import { checkCommon, placeholderId, placeholderVersion, Rejection } from './common-properties.js';
 import { customPropertyFailure, customTypeFailure } from './custom-content.js';
-import { deterministicScoId } from './deterministic-ids.js';
+import { deterministicScoId, needsRandomId } from './deterministic-ids.js';
 import type { ObjectValidator, Strictness, Verdict } from './object-validator.js';
 import { markingDefinitionFailure } from './marking-rules.js';
 import { containedObjects } from './observable-container.js';
@@ -14,7 +14,7 @@ import { parsePattern } from './pattern/parser.js';
 import { patternRuleFailure } from './pattern-rules.js';
 import { referenceFailure } from './reference-rules.js';
 import type { SchemaRegistry } from './schema-registry.js';
-import { encodingFindings, extensionFailure, externalReferenceFailure, languageTagFailure, namingFailure, selectorFailure, timeFailure } from './semantic-rules.js';
+import { encodingFindings, extensionFailure, externalReferenceFailure, languageFailure, namingFailure, selectorFailure, timeFailure } from './semantic-rules.js';
 
 type Obj = Record<string, unknown>;
 
@@ -24,6 +24,14 @@ function patternFailure(o: Obj, type: string, registry: SchemaRegistry, strictne
   if (!result.ok) return `indicator.pattern: ${result.error.message} (at position ${result.error.position}; SR9)`;
   const broken = patternRuleFailure(result.ast, registry, strictness);
   return broken === undefined ? undefined : `indicator.pattern: ${broken.message} (at position ${broken.position})`;
+}
+
+/** S28: the UUID of an SCO id with nothing to derive it from is random (version 4). */
+function randomIdFailure(o: Obj, type: string, id: string): string | undefined {
+  const version = id.charAt(type.length + 2 + 14);
+  if (version === '4' || !needsRandomId(o, type)) return undefined;
+  const why = type === 'process' ? 'a process has no ID contributing properties' : 'none of its ID contributing properties is present';
+  return `${type}.id: ${why}, so its id is a random UUIDv4 (S28), not a version ${version} UUID`;
 }
 
 const VERSIONING = ['created', 'modified', 'created_by_ref', 'revoked'];
@@ -58,13 +66,14 @@ export function createStixValidator(registry: SchemaRegistry, strictness: Strict
     fail(namingFailure(o, type));
     const schema = registry.check(object, type, fallback);
     if (schema !== undefined) fail(`${type}${schema.path === '' ? '' : `.${schema.path}`}: ${schema.message}`);
+    if (category === 'sco' && !contained) fail(randomIdFailure(o, type, common.id));
     const known = withVersioning(registry.propertiesOf(type) ?? registry.commonProperties[fallback], o, type, category);
     fail(customPropertyFailure(o, type, strictness, known, category === undefined));
     fail(timeFailure(o, type));
     fail(referenceFailure(o, type, (t) => registry.categoryOf(t)));
     fail(selectorFailure(o, type));
     fail(externalReferenceFailure(o, type));
-    fail(languageTagFailure(o, type));
+    fail(languageFailure(o, type));
     const encodings = encodingFindings(o, type);
     fail(encodings.binary);
     // An extension-defined type may define extension keys of its own; strict mode still holds it to §3.2.

@@ -172,6 +172,30 @@ const cases: Case[] = [
     message: /^directory\.path_enc: "cp-1252" is not a character set name/,
   },
   {
+    rule: 'S28 a process has no ID contributing properties: its id is a random UUIDv4',
+    valid: { type: 'process', spec_version: '2.1', id: 'process--07bc30ad-4808-4b55-9d7d-3a6fc8f4ecb3', pid: 1221 },
+    invalid: { type: 'process', spec_version: '2.1', id: 'process--ff1e0780-358c-5808-a8c7-d0fca4ef6ef4', pid: 1221 },
+    message: /^process\.id: a process has no ID contributing properties, so its id is a random UUIDv4 \(S28\), not a version 5 UUID$/,
+  },
+  {
+    rule: 'S28 an SCO none of whose ID contributing properties is present has a random UUIDv4 id',
+    valid: { type: 'user-account', spec_version: '2.1', id: 'user-account--0d5b424b-93b8-4fdb-8b8d-2f2e2b8b1c5a', display_name: 'Jane' },
+    invalid: { type: 'user-account', spec_version: '2.1', id: 'user-account--0d5b424b-93b8-5fdb-8b8d-2f2e2b8b1c5a', display_name: 'Jane' },
+    message: /^user-account\.id: none of its ID contributing properties is present, so its id is a random UUIDv4 \(S28\), not a version 5 UUID$/,
+  },
+  {
+    rule: 'S5 a reference to CVE names its source "cve", in lower case',
+    valid: indicator({ external_references: [{ source_name: 'cve', external_id: 'CVE-2016-1234' }] }),
+    invalid: indicator({ external_references: [{ source_name: 'CVE', external_id: 'CVE-2016-1234' }] }),
+    message: /^indicator\.external_references\[0\]\.source_name: a reference to CVE names its source "cve", in lower case \(S5\)$/,
+  },
+  {
+    rule: 'S19 the keys of a translation name properties of the object translated',
+    valid: languageContent({ es: { name: 'el nombre', x_acme_note: 'nota' } }),
+    invalid: languageContent({ es: { a: 'boo' } }),
+    message: /^language-content\.contents\.es: key "a" is not a property name/,
+  },
+  {
     rule: 'S31 a timestamp inside an extension is a real date',
     valid: pebinary('2024-02-29T10:00:00Z'),
     invalid: pebinary('2023-02-29T10:00:00Z'),
