@@ -9,7 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json && chmod +x dist/src/bin/cli.js
+COPY console ./console
+RUN npm run build
 
 FROM node:24.11.1-bookworm-slim
 ENV NODE_ENV=production MALLOC_ARENA_MAX=2 TAXII_HOST=0.0.0.0 TAXII_PORT=8000 TAXII_DATA_DIR=/var/lib/taxii-exchange

@@ -8,6 +8,7 @@ import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/types.js';
 import { taxiiError } from './errors.js';
 import { adminApiRoutes } from './http/admin-api.js';
+import { consoleRoutes } from './http/console-static.js';
 import { createAuthThrottle } from './http/auth-throttle.js';
 import { registerAuthentication } from './http/authentication.js';
 import { createBodyAdmission } from './http/body-admission.js';
@@ -141,6 +142,7 @@ export async function buildApp(options: BuildOptions): Promise<FastifyInstance> 
   discoveryRoutes(app, deps);
   collectionRoutes(app, deps);
   objectRoutes(app, deps);
-  if (config.adminApi !== undefined) await adminApiRoutes(app, deps, config.adminApi.users, throttle);
+  if (config.adminApi !== undefined) await adminApiRoutes(app, deps, config.adminApi, throttle);
+  if (config.adminApi?.console !== undefined) await consoleRoutes(app);
   return app;
 }

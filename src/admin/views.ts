@@ -8,6 +8,7 @@ import type { AuditRecord } from '../store/audit-store.js';
 import type { CollectionRecord, GroupRecord } from '../store/collection-admin.js';
 import type { ManagedBy, PartnerDetail, PartnerSummary } from '../store/partner-admin.js';
 import type { IssuedKey } from './partners.js';
+import type { Overview, TrafficReport } from './stats.js';
 
 /** Who may change it: the configuration file, or administration (the command line and the admin API). */
 export const managedByJson = (m: ManagedBy) => (m === 'config' ? 'configuration file' : 'administration');
@@ -49,4 +50,21 @@ export const auditJson = (r: AuditRecord) => ({
   request_id: r.requestId,
   objects: r.objectIds.map((id, i) => ({ id, version: r.versions[i], ...(r.outcomes !== undefined && { outcome: r.outcomes[i] }) })),
   ...(r.detail !== undefined && { detail: r.detail }),
+});
+
+/** Every collection with its figures, and the partners' (issue 15); `none` counts latest versions without a TLP marking. */
+export const overviewJson = (o: Overview) => ({
+  generated_at: formatMicros(o.partners.at),
+  collections: o.collections.map((c) => ({
+    api_root: c.apiRoot, id: c.id, alias: c.alias, title: c.title, objects: c.objects, versions: c.versions,
+    tlp: { ...c.latestByTlp, none: c.latestUnmarked },
+  })),
+  partners: { total: o.partners.total, active: o.partners.active, suspended: o.partners.suspended, seen_last_24h: o.partners.seenLast24h },
+});
+
+export const trafficJson = (t: TrafficReport) => ({
+  days: t.days,
+  from: formatMicros(t.from),
+  until: formatMicros(t.until),
+  series: t.series.map((s) => ({ day: s.day, partner: s.partner, received: s.received, served: s.served })),
 });

@@ -47,7 +47,7 @@ interface RawConfig {
     basic?: boolean;
     jwt?: { algorithm: string; key: RawSecretRef; issuer?: string; audience?: string };
   };
-  admin_api?: { users: { id: string; api_keys: RawSecretRef[] }[] };
+  admin_api?: { users: { id: string; api_keys: RawSecretRef[] }[]; console?: { session_hours?: number } };
   demo?: boolean;
   metrics?: { port?: number; host?: string; tokens?: RawSecretRef[]; partner_labels?: number };
   api_roots: {
@@ -265,7 +265,12 @@ export async function parseConfig(text: string, file: string, env: NodeJS.Proces
 
   const config: Config = {
     demo: cfg.demo ?? false,
-    ...(adminUsers.length > 0 && { adminApi: { users: adminUsers } }),
+    ...(adminUsers.length > 0 && {
+      adminApi: {
+        users: adminUsers,
+        ...(cfg.admin_api?.console !== undefined && { console: { sessionSeconds: (cfg.admin_api.console.session_hours ?? 8) * 3600 } }),
+      },
+    }),
     ...(metricsRaw !== undefined && {
       metrics: {
         ...(metricsRaw.port !== undefined && { listen: { port: metricsRaw.port, host: metricsRaw.host ?? '127.0.0.1' } }),

@@ -142,6 +142,12 @@ export interface TlsSettings {
 }
 
 /** A user of the admin API: not a partner, and never accepted as one. */
+export interface AdminApiConfig {
+  readonly users: readonly AdminUser[];
+  /** The web console for the admin users; absent, it is off. */
+  readonly console?: { readonly sessionSeconds: number };
+}
+
 export interface AdminUser {
   readonly id: string;
   /** scrypt hashes, as partners' keys. */
@@ -164,7 +170,7 @@ export interface Config {
   readonly server: ServerSettings;
   readonly auth: { readonly basic: boolean; readonly jwt?: JwtConfig };
   /** The admin API; absent, it is off. */
-  readonly adminApi?: { readonly users: readonly AdminUser[] };
+  readonly adminApi?: AdminApiConfig;
   /** Prometheus metrics; absent, they are off. */
   readonly metrics?: MetricsConfig;
   readonly apiRoots: readonly ApiRootConfig[];

@@ -7,6 +7,7 @@
  * partner keys are not accepted here, and admin keys are not accepted anywhere
  * else. Every change is recorded in the audit trail as `api:<admin>`.
  */
+import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAuditQueries } from '../admin/audit.js';
 import { createCollectionAdmin, type CollectionInput } from '../admin/collections.js';
@@ -15,13 +16,15 @@ import { issueToken, parseTtl } from '../admin/tokens.js';
 import { auditJson, collectionJson, groupJson, keyJson, partnerDetailJson, partnerJson } from '../admin/views.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import type { PartnerRecord } from '../auth/partners.js';
-import type { AdminUser } from '../config/types.js';
+import type { AdminApiConfig, AdminUser } from '../config/types.js';
 import { taxiiError } from '../errors.js';
 import { levelOf } from '../stix/tlp.js';
 import type { AppDeps } from './context.js';
 import { ADMIN_PREFIX, ADMIN_ROUTE } from './surfaces.js';
 import type { AuthThrottle } from './auth-throttle.js';
+import { adminStatsRoutes } from './admin-stats.js';
 import { parseBasic } from './authentication.js';
+import { consoleLogins, SESSION_PATH } from './console-session.js';
 
 type Body = Record<string, unknown>;
 
@@ -118,9 +121,10 @@ declare module 'fastify' {
   }
 }
 
-export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, users: readonly AdminUser[], throttle: AuthThrottle): Promise<void> {
+export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, adminApi: AdminApiConfig, throttle: AuthThrottle): Promise<void> {
   const { store, config } = deps;
-  const admins = createAuthenticator(adminLookup(users), { cacheSeconds: config.server.credentialCacheSeconds, defaultRateLimits: config.server.rateLimits });
+  const admins = createAuthenticator(adminLookup(adminApi.users), { cacheSeconds: config.server.credentialCacheSeconds, defaultRateLimits: config.server.rateLimits });
+  const logins = adminApi.console === undefined ? undefined : consoleLogins(store, admins, throttle, adminApi.console.sessionSeconds, config.server.tls !== undefined);
   const partners = createPartnerAdmin(store.db);
   const collections = createCollectionAdmin(store.db);
   const audit = createAuditQueries(store);
@@ -148,9 +152,20 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, users:
       }
     });
 
+    if (logins !== undefined) await api.register(cookie);
+
     api.addHook('onRequest', async (request) => {
+      // Logging in to the console is how a session starts: it checks the admin's key itself.
+      if (logins !== undefined && request.method === 'POST' && request.routeOptions.url === `${ADMIN_PREFIX}${SESSION_PATH}`) return;
       const header = request.headers.authorization ?? '';
       const credentials = header.toLowerCase().startsWith('basic ') ? parseBasic(header) : undefined;
+      if (credentials === undefined && logins !== undefined) {
+        const admin = await logins.adminOf(request);
+        if (admin !== undefined) {
+          request.adminId = admin;
+          return;
+        }
+      }
       if (credentials !== undefined) {
         const result = await admins.basic(credentials.partnerId, credentials.apiKey, () => throttle.attempt(request.ip, `admin:${credentials.partnerId}`));
         if ('principal' in result) {
@@ -168,6 +183,7 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, users:
 
     const route = { config: ADMIN_ROUTE };
     const created = (reply: FastifyReply, value: unknown) => reply.code(201).send(value);
+    logins?.routes(api);
 
     // Partners and their keys and tokens.
     api.get('/partners', route, async () => ({ partners: (await partners.list()).map(partnerJson) }));
@@ -281,5 +297,6 @@ export async function adminApiRoutes(app: FastifyInstance, deps: AppDeps, users:
       });
       return { events: records.map(auditJson) };
     });
+    adminStatsRoutes(api, deps);
   }, { prefix: ADMIN_PREFIX });
 }

@@ -4,9 +4,9 @@
  * - TAXII: Accept negotiation, partner authentication, partner rate limits, the
  *   TAXII media type on every answer;
  * - the admin API: its own users and hooks (see admin-api.ts), JSON;
- * - operations (health, metrics, the OpenAPI document): for load balancers,
- *   monitoring and tooling, never partner credentials; each route sets its own
- *   content type and access rule.
+ * - operations (health, metrics, the OpenAPI document, the web console's files):
+ *   for load balancers, monitoring, tooling and browsers, never partner
+ *   credentials; each route sets its own content type and access rule.
  */
 import type { FastifyRequest } from 'fastify';
 
@@ -19,6 +19,9 @@ export const ADMIN_ROUTE = { surface: 'admin' } as const;
 export const OPERATIONS_ROUTE = { surface: 'operations' } as const;
 
 export const ADMIN_PREFIX = '/admin/api';
+
+/** The web console's files (console-static.ts): operations routes, never TAXII. */
+export const CONSOLE_PREFIX = '/console';
 
 /** Which surface a request is on: its route's, or for a path no route matched, by prefix. */
 export function surfaceOf(request: FastifyRequest): Surface {

@@ -11,7 +11,7 @@
  * - the HEALTHCHECK passes against the running server; `taxii-exchange` works.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -67,6 +67,10 @@ t.test('the image\'s layout, rebuilt: its CMD, HEALTHCHECK and command line', as
   // The build stage's compiler run, into the layout.
   const tsc = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(PROJECT_ROOT, 'tsconfig.build.json'), '--outDir', join(root, 'dist')], { encoding: 'utf8' });
   t.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  // npm run build's second half: the web console, into the same dist/.
+  const vite = spawnSync(process.execPath, [join(PROJECT_ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(PROJECT_ROOT, 'console/vite.config.ts'), '--outDir', join(root, 'dist/console'), '--logLevel', 'warn'], { encoding: 'utf8' });
+  t.equal(vite.status, 0, vite.stdout + vite.stderr);
+  t.ok(existsSync(join(root, 'dist/console/index.html')), 'the console is in the image');
   for (const line of final.filter((l) => l.startsWith('COPY ') && !l.includes('--from='))) {
     const [, ...sources] = line.split(/\s+/).slice(0, -1);
     for (const source of sources) cpSync(join(PROJECT_ROOT, source), join(root, source), { recursive: true });

@@ -18,7 +18,7 @@ import { OPENAPI, contractProblems, templateOf } from '../helpers/openapi-contra
 
 const config = testConfigJson();
 config['metrics'] = { tokens: [{ env: 'TEST_METRICS_TOKEN' }] };
-config['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_METRICS_TOKEN' }] }] };
+config['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_METRICS_TOKEN' }] }], console: {} };
 const app = await createAppWithConfig(config, { ...TEST_ENV, TEST_METRICS_TOKEN: 'contract-test-secret-0123456789' });
 t.teardown(() => app.close());
 

@@ -11,7 +11,7 @@ import { versionKey } from '../../src/stix/timestamps.js';
 import { openTestDb, testDatabaseUrl, admin } from '../helpers/database.js';
 
 const FILES = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
-const TABLES = ['api_roots', 'audit_events', 'audit_object_first', 'collections', 'grants', 'group_members', 'object_versions', 'partner_groups', 'partner_keys', 'partners', 'rate_windows', 'schema_migrations', 'server_secrets', 'statuses'];
+const TABLES = ['api_roots', 'audit_events', 'audit_object_first', 'collections', 'console_sessions', 'grants', 'group_members', 'object_versions', 'partner_groups', 'partner_keys', 'partners', 'rate_windows', 'schema_migrations', 'server_secrets', 'statuses'];
 
 const testDb = await openTestDb();
 t.teardown(() => testDb.close());

@@ -1,0 +1,49 @@
+/** What the admin API answers (openapi.yaml, tag admin), as far as the console reads it. */
+
+export const TLP_NAMES = ['clear', 'green', 'amber', 'amber+strict', 'red', 'none'] as const;
+export type TlpName = (typeof TLP_NAMES)[number];
+
+export interface CollectionOverview {
+  readonly api_root: string;
+  readonly id: string;
+  readonly alias: string | null;
+  readonly title: string;
+  readonly objects: number;
+  readonly versions: number;
+  readonly tlp: Readonly<Record<TlpName, number>>;
+}
+
+export interface Overview {
+  readonly generated_at: string;
+  readonly collections: readonly CollectionOverview[];
+  readonly partners: { readonly total: number; readonly active: number; readonly suspended: number; readonly seen_last_24h: number };
+}
+
+export interface TrafficDay {
+  readonly day: string;
+  readonly partner: string;
+  readonly received: number;
+  readonly served: number;
+}
+
+export interface Traffic {
+  readonly days: number;
+  readonly from: string;
+  readonly until: string;
+  readonly series: readonly TrafficDay[];
+}
+
+export interface Partner {
+  readonly id: string;
+  readonly name: string;
+  readonly status: 'active' | 'suspended' | 'removed';
+  readonly clearance: string;
+  readonly communities: readonly string[];
+  readonly identity: string | null;
+  readonly managed_by: string;
+}
+
+export interface NewKey {
+  readonly id: string;
+  readonly secret: string;
+}

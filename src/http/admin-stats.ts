@@ -1,0 +1,41 @@
+/**
+ * The admin API's read-only figures (issue 15): the overview of every collection
+ * and of the partners, and the traffic per day and partner. Registered inside the
+ * admin API (admin-api.ts), whose admin authentication and errors they share.
+ */
+import type { FastifyInstance } from 'fastify';
+import { createAdminStats } from '../admin/stats.js';
+import { overviewJson, trafficJson } from '../admin/views.js';
+import { taxiiError } from '../errors.js';
+import type { AppDeps } from './context.js';
+import { ADMIN_ROUTE } from './surfaces.js';
+
+type Query = Record<string, string | string[] | undefined>;
+
+const TRAFFIC_PARAMETERS = ['days', 'partner', 'collection'] as const;
+
+/** The query's values by name; refuses a parameter not in `known`, or given twice (the querystring parser makes that a list). */
+function parameters<K extends string>(query: Query, known: readonly K[]): Partial<Record<K, string>> {
+  const values: Partial<Record<K, string>> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (!(known as readonly string[]).includes(name)) {
+      const takes = known.length === 0 ? 'this resource takes none' : `parameters: ${known.join(', ')}`;
+      throw taxiiError('BAD_PARAMETER', `${name}: not a parameter here (${takes})`);
+    }
+    if (Array.isArray(value)) throw taxiiError('BAD_PARAMETER', `${name}: given more than once`);
+    if (value !== undefined) values[name as K] = value;
+  }
+  return values;
+}
+
+export function adminStatsRoutes(api: FastifyInstance, deps: Pick<AppDeps, 'store'>): void {
+  const stats = createAdminStats(deps.store);
+  const route = { config: ADMIN_ROUTE };
+
+  api.get<{ Querystring: Query }>('/overview', route, async (request) => {
+    parameters(request.query, []);
+    return overviewJson(await stats.overview());
+  });
+
+  api.get<{ Querystring: Query }>('/traffic', route, async (request) => trafficJson(await stats.traffic(parameters(request.query, TRAFFIC_PARAMETERS))));
+}
