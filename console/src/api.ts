@@ -24,7 +24,8 @@ export interface Session {
 let csrfToken: string | undefined;
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  // x-taxii-console: the server then challenges a 401 with its own scheme, not Basic (no browser prompt).
+  const headers: Record<string, string> = { accept: 'application/json', 'x-taxii-console': '1' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== undefined) headers['x-csrf-token'] = csrfToken;
   const init: RequestInit = { method, headers, credentials: 'same-origin' };

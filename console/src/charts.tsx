@@ -78,7 +78,11 @@ export function TlpChart({ tlp, label }: { tlp: Readonly<Record<TlpName, number>
           width,
           height: 200,
           scales: { x: { time: false, range: [-0.5, names.length - 0.5] } },
-          axes: [{ values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? (names[t] ?? '').toUpperCase() : '')) }, { label: 'objects' }],
+          axes: [
+            // One tick per level, each named (uPlot would otherwise thin them out).
+            { splits: () => names.map((_, i) => i), values: (_u, ticks) => ticks.map((t) => (names[t] ?? '').toUpperCase().replace('AMBER+STRICT', 'A+S')), font: '11px system-ui', gap: 4 },
+            { label: 'objects' },
+          ],
           series: [{}, { label: 'objects', fill: (u) => barGradient(u), stroke: '#444', ...(bars !== undefined && { paths: bars }), points: { show: false } }],
           legend: { show: false },
         },

@@ -17,6 +17,8 @@ import type { AuthThrottle } from './auth-throttle.js';
 import { ADMIN_PREFIX, ADMIN_ROUTE } from './surfaces.js';
 
 export const SESSION_COOKIE = 'taxii_console';
+/** Sent by the console's page with every request, so that a 401 does not make the browser ask for Basic credentials. */
+export const CONSOLE_HEADER = 'x-taxii-console';
 export const CSRF_HEADER = 'x-csrf-token';
 export const SESSION_PATH = '/session';
 
@@ -74,6 +76,12 @@ export function consoleLogins(store: Store, admins: Authenticator, throttle: Aut
     },
 
     routes(api) {
+      // A browser answers a Basic challenge with its own login prompt, which the page cannot
+      // dismiss: the console's requests are challenged with the console's own scheme instead.
+      api.addHook('onSend', async (request, reply, payload) => {
+        if (reply.statusCode === 401 && request.headers[CONSOLE_HEADER] !== undefined) reply.header('www-authenticate', 'Console realm="taxii-exchange"');
+        return payload;
+      });
       const route = { config: ADMIN_ROUTE };
       api.post(SESSION_PATH, route, async (request, reply: FastifyReply) => {
         refuseCrossSite(request);

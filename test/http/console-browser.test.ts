@@ -1,0 +1,145 @@
+/**
+ * The web console in a real browser (issue 15): Debian's Chromium driven by
+ * playwright-core, against a server listening on 127.0.0.1. An admin logs in, sees
+ * the overview's charts drawn from a seeded exchange, onboards a partner whose new
+ * key then polls over TAXII, and suspends it, after which its next request is
+ * refused. Screenshots of each page go to test-output/console/ (not in git) for a
+ * reviewer to look at. The browser is kept off the network (its flags), and the page
+ * must raise no Content-Security-Policy violation or script error.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { C_RW, TAXII, TEST_ENV, basicAuth, createAppWithConfig, testConfigJson } from '../helpers/app.js';
+import { ensureConsoleBuilt } from '../helpers/console-build.js';
+import { httpCall } from '../helpers/http-client.js';
+import { indicator } from '../helpers/stix.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-extensions',
+];
+const SCREENSHOTS = join(PROJECT_ROOT, 'test-output', 'console');
+const ADMIN_KEY = 'admin-secret-key-0000001';
+
+ensureConsoleBuilt();
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+const config = testConfigJson();
+config['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_ADMIN_KEY' }] }], console: {} };
+const server = await createAppWithConfig(config, { ...TEST_ENV, TEST_ADMIN_KEY: ADMIN_KEY });
+await server.app.listen({ host: '127.0.0.1', port: 0 });
+const address = server.app.server.address();
+const port = typeof address === 'object' && address !== null ? address.port : 0;
+const origin = `http://127.0.0.1:${port}`;
+
+// A seeded exchange: alice pushes, then alice pulls, so that the charts have something to draw.
+const pushed = await server.post('alice', `/main/collections/${C_RW}/`, [
+  indicator({ object_marking_refs: ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da'] }),
+  indicator({ object_marking_refs: ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82'] }),
+  indicator(),
+]);
+if (pushed.statusCode !== 202) throw new Error(`seeding failed: ${pushed.body}`);
+await server.request('alice', { url: `/main/collections/${C_RW}/objects/` });
+
+const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+t.teardown(async () => {
+  await browser.close();
+  await server.close();
+});
+
+/** A fresh page whose script errors and CSP violations are collected, and whose confirmations are accepted. */
+async function openPage(problems: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  // A refused request is logged by the browser too; which ones are refused is checked below, by path.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+  });
+  page.on('response', (response) => {
+    const path = new URL(response.url()).pathname;
+    // Before login, the page asks whether a session exists: the one refusal expected.
+    if (response.status() >= 400 && !(response.status() === 401 && path === '/admin/api/session' && response.request().method() === 'GET')) {
+      problems.push(`${response.status()} ${response.request().method()} ${path}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('dialog', (dialog) => void dialog.accept());
+  // Nothing but this server: a request anywhere else is a bug.
+  page.on('request', (request) => {
+    if (!request.url().startsWith(origin)) problems.push(`request off the server: ${request.url()}`);
+  });
+  return page;
+}
+
+async function logIn(page: Page): Promise<void> {
+  await page.goto(`${origin}/console/`);
+  await page.getByLabel('Admin user').fill('ops');
+  await page.getByLabel('Key').fill(ADMIN_KEY);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
+t.test('a wrong key is refused in words; partner keys open nothing', async (t) => {
+  const problems: string[] = [];
+  const page = await openPage(problems);
+  await page.goto(`${origin}/console/`);
+  await page.getByLabel('Admin user').fill('alice');
+  await page.getByLabel('Key').fill('alice-secret-key-0001');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  t.match(await alert.textContent(), /Wrong admin user or key; partner credentials do not open the console/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'login-refused.png') });
+  t.same(problems, ['401 POST /admin/api/session'], 'no script error and no CSP violation; the refused login is the one refusal');
+  await page.context().close();
+});
+
+t.test('the overview: figures, and the charts drawn from the seeded exchange', async (t) => {
+  const problems: string[] = [];
+  const page = await openPage(problems);
+  await logIn(page);
+  await page.locator('[data-chart="received"] canvas').waitFor();
+  t.equal(await page.locator('[data-chart="received"] canvas').count(), 1, 'the received-per-day chart is drawn');
+  t.equal(await page.locator('[data-chart="served"] canvas').count(), 1, 'the served-per-day chart is drawn');
+  t.ok((await page.locator('[data-chart="tlp"] canvas').count()) >= 1, 'a TLP chart per collection with objects');
+  t.match(await page.locator('[data-chart="received"]').textContent(), /alice/, 'the received chart\'s legend names the partner');
+  const row = page.getByRole('row').filter({ hasText: 'rw' });
+  t.match(await row.first().textContent(), /main.*3.*3/, 'the collection row counts its 3 objects and 3 versions');
+  await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+  t.same(problems, [], 'no script error and no CSP violation');
+  await page.context().close();
+});
+
+t.test('onboard a partner in the browser, poll with its new key, suspend it: its next request is refused', async (t) => {
+  const problems: string[] = [];
+  const page = await openPage(problems);
+  await logIn(page);
+  await page.getByRole('link', { name: 'Partners' }).click();
+  await page.getByRole('heading', { name: 'Partners' }).waitFor();
+  await page.getByLabel('Id').fill('gina');
+  await page.getByLabel('Name').fill('Gina CERT');
+  await page.getByLabel('Clearance').selectOption('amber');
+  await page.getByRole('button', { name: 'Add partner' }).click();
+  const key = (await page.locator('code[data-new-key="gina"]').textContent()) ?? '';
+  t.match(key, /^[A-Za-z0-9_-]{20,}$/, 'the new key is shown');
+  await page.screenshot({ path: join(SCREENSHOTS, 'partner-added.png'), fullPage: true });
+
+  const poll = await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
+  t.equal(poll.status, 200, 'the new key polls over TAXII');
+
+  await page.locator('tr[data-partner="gina"]').getByRole('button', { name: 'Suspend' }).click();
+  await page.getByRole('status').filter({ hasText: 'Partner gina is suspended.' }).waitFor();
+  t.match(await page.locator('tr[data-partner="gina"]').textContent(), /suspended/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'partner-suspended.png'), fullPage: true });
+  const refused = await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
+  t.equal(refused.status, 401, 'the suspended partner\'s next request is refused');
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log in' }).waitFor();
+  t.same(problems, [], 'no script error and no CSP violation');
+  await page.context().close();
+});
