@@ -1,12 +1,14 @@
 /** The console's frame: the login gate, the navigation, and the page of the address's #fragment. */
 import { useEffect, useState } from 'preact/hooks';
 import { currentSession, logOut, type Session } from './api.js';
+import { AuditPage } from './pages/audit.js';
+import { CollectionsPage } from './pages/collections.js';
 import { LoginPage } from './pages/login.js';
 import { OverviewPage } from './pages/overview.js';
 import { PartnersPage } from './pages/partners.js';
 import { ErrorMessage } from './widgets.js';
 
-const PAGES = { overview: 'Overview', partners: 'Partners' } as const;
+const PAGES = { overview: 'Overview', partners: 'Partners', collections: 'Collections', audit: 'Audit' } as const;
 type Page = keyof typeof PAGES;
 
 function pageOf(hash: string): Page {
@@ -50,7 +52,7 @@ export function App() {
         <span class="who">{session.admin}</span>
         <button type="button" onClick={out}>Log out</button>
       </header>
-      <main>{page === 'overview' ? <OverviewPage /> : <PartnersPage />}</main>
+      <main>{{ overview: <OverviewPage />, partners: <PartnersPage />, collections: <CollectionsPage />, audit: <AuditPage /> }[page]}</main>
     </>
   );
 }

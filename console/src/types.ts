@@ -47,3 +47,37 @@ export interface NewKey {
   readonly id: string;
   readonly secret: string;
 }
+
+export interface Grant {
+  /** A partner id, or `@group`. */
+  readonly to: string;
+  readonly read: boolean;
+  readonly write: boolean;
+  readonly managed_by: string;
+}
+
+export interface Collection {
+  readonly api_root: string;
+  readonly id: string;
+  readonly alias: string | null;
+  readonly title: string;
+  readonly description: string | null;
+  readonly default_tlp: string;
+  readonly max_tlp: string;
+  readonly validation: string;
+  readonly granular: string;
+  readonly managed_by: string;
+  readonly grants: readonly Grant[];
+}
+
+export interface AuditEvent {
+  readonly at: string;
+  readonly actor: string;
+  readonly actor_kind: 'partner' | 'admin';
+  readonly action: 'pull' | 'push' | 'delete' | 'admin';
+  readonly via: string;
+  readonly address: string | null;
+  readonly api_root: string | null;
+  readonly collection: string | null;
+  readonly objects: readonly { readonly id: string; readonly version?: string; readonly outcome?: string }[];
+}

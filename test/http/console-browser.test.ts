@@ -8,6 +8,7 @@
  * must raise no Content-Security-Policy violation or script error.
  */
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -37,8 +38,9 @@ const port = typeof address === 'object' && address !== null ? address.port : 0;
 const origin = `http://127.0.0.1:${port}`;
 
 // A seeded exchange: alice pushes, then alice pulls, so that the charts have something to draw.
+const seededIndicator = indicator({ object_marking_refs: ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da'] });
 const pushed = await server.post('alice', `/main/collections/${C_RW}/`, [
-  indicator({ object_marking_refs: ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da'] }),
+  seededIndicator,
   indicator({ object_marking_refs: ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82'] }),
   indicator(),
 ]);
@@ -114,7 +116,7 @@ t.test('the overview: figures, and the charts drawn from the seeded exchange', a
   await page.context().close();
 });
 
-t.test('onboard a partner in the browser, poll with its new key, suspend it: its next request is refused', async (t) => {
+t.test('onboard a partner in the browser, poll with its new key, grant it a collection, find it in the audit of what it pulled, suspend it: its next request is refused', async (t) => {
   const problems: string[] = [];
   const page = await openPage(problems);
   await logIn(page);
@@ -131,6 +133,34 @@ t.test('onboard a partner in the browser, poll with its new key, suspend it: its
   const poll = await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
   t.equal(poll.status, 200, 'the new key polls over TAXII');
 
+  // A grant, made and edited in the browser: gina may read the collection, then write too.
+  await page.getByRole('link', { name: 'Collections' }).click();
+  const rw = page.locator('section[data-collection="rw"]');
+  await rw.getByLabel('Partner or @group').fill('gina');
+  await rw.getByRole('button', { name: 'Grant' }).click();
+  await page.getByRole('status').filter({ hasText: 'gina may now read Read-write.' }).waitFor();
+  // A click, not check(): the box shows what the server holds, after the change is confirmed and made.
+  await rw.getByLabel('gina writes').click();
+  await page.getByRole('status').filter({ hasText: 'gina may now read and write Read-write.' }).waitFor();
+  await page.screenshot({ path: join(SCREENSHOTS, 'collections.png'), fullPage: true });
+  const objects = await httpCall({ port, path: `/main/collections/${C_RW}/objects/`, headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
+  t.equal(objects.status, 200, 'with the grant, gina pulls the collection');
+  t.match(objects.text, String(seededIndicator['id']));
+
+  // Who received the seeded indicator? gina, found in the browser, and in the CSV export.
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByLabel('Object id').fill(String(seededIndicator['id']));
+  await page.getByRole('button', { name: 'Who received it?' }).click();
+  const results = page.getByRole('region', { name: 'Audit results' });
+  await results.getByRole('row').filter({ hasText: 'gina' }).first().waitFor();
+  t.match(await results.textContent(), /gina.*pull.*objects/s, 'gina\'s pull is listed');
+  const [download] = await Promise.all([page.waitForEvent('download'), results.getByRole('button', { name: 'Export as CSV' }).click()]);
+  const csv = await readFile((await download.path()) ?? '', 'utf8');
+  t.match(csv, /^at,actor,action,via,collection,object,version,outcome\r\n/, 'the CSV has its header');
+  t.match(csv, new RegExp(`,gina,pull,objects,main/rw,${String(seededIndicator['id'])},`), 'and gina\'s pull of the indicator');
+  await page.screenshot({ path: join(SCREENSHOTS, 'audit.png'), fullPage: true });
+
+  await page.getByRole('link', { name: 'Partners' }).click();
   await page.locator('tr[data-partner="gina"]').getByRole('button', { name: 'Suspend' }).click();
   await page.getByRole('status').filter({ hasText: 'Partner gina is suspended.' }).waitFor();
   t.match(await page.locator('tr[data-partner="gina"]').textContent(), /suspended/);

@@ -1,0 +1,95 @@
+/** Collections: their settings and grants; grants are changed here (each change confirmed). */
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api.js';
+import type { Collection, Grant } from '../types.js';
+import { Empty, ErrorMessage } from '../widgets.js';
+
+const pathOf = (c: Collection) => `/collections/${encodeURIComponent(c.api_root)}/${encodeURIComponent(c.alias ?? c.id)}`;
+const rightsOf = (g: { read: boolean; write: boolean }) => [g.read && 'read', g.write && 'write'].filter(Boolean).join(' and ') || 'nothing';
+
+function GrantRow({ collection, grant, onChanged }: { collection: Collection; grant: Grant; onChanged: (message: preact.ComponentChildren) => void }) {
+  const fromFile = grant.managed_by !== 'administration';
+  const change = async (rights: { read: boolean; write: boolean } | undefined) => {
+    const what = rights === undefined ? `Revoke the grant of ${grant.to} on ${collection.title}?` : `Let ${grant.to} ${rightsOf(rights)} ${collection.title}?`;
+    if (!confirm(what)) return;
+    try {
+      const path = `${pathOf(collection)}/grants/${encodeURIComponent(grant.to)}`;
+      if (rights === undefined) await api.delete(path);
+      else await api.put(path, rights);
+      onChanged(<p class="done" role="status">{rights === undefined ? `Grant of ${grant.to} revoked.` : `${grant.to} may now ${rightsOf(rights)} ${collection.title}.`}</p>);
+    } catch (err) {
+      onChanged(<ErrorMessage error={err} />);
+    }
+  };
+  return (
+    <tr data-grant={grant.to}>
+      <td>{grant.to}</td>
+      <td><input type="checkbox" aria-label={`${grant.to} reads`} checked={grant.read} disabled={fromFile} onChange={() => change({ read: !grant.read, write: grant.write })} /></td>
+      <td><input type="checkbox" aria-label={`${grant.to} writes`} checked={grant.write} disabled={fromFile} onChange={() => change({ read: grant.read, write: !grant.write })} /></td>
+      <td>{fromFile ? <small>in the configuration file</small> : <button type="button" onClick={() => change(undefined)}>Revoke</button>}</td>
+    </tr>
+  );
+}
+
+function AddGrant({ collection, onChanged }: { collection: Collection; onChanged: (message: preact.ComponentChildren) => void }) {
+  const [grantee, setGrantee] = useState('');
+  const [read, setRead] = useState(true);
+  const [write, setWrite] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (!confirm(`Let ${grantee} ${rightsOf({ read, write })} ${collection.title}?`)) return;
+    try {
+      await api.put(`${pathOf(collection)}/grants/${encodeURIComponent(grantee)}`, { read, write });
+      setGrantee('');
+      onChanged(<p class="done" role="status">{grantee} may now {rightsOf({ read, write })} {collection.title}.</p>);
+    } catch (err) {
+      onChanged(<ErrorMessage error={err} />);
+    }
+  };
+  return (
+    <form class="inline" onSubmit={submit} aria-label={`Grant ${collection.title}`}>
+      <label>Partner or @group <input name="grantee" required value={grantee} onInput={(e) => setGrantee(e.currentTarget.value)} /></label>
+      <label class="check"><input type="checkbox" checked={read} onChange={() => setRead(!read)} /> read</label>
+      <label class="check"><input type="checkbox" checked={write} onChange={() => setWrite(!write)} /> write</label>
+      <button type="submit">Grant</button>
+    </form>
+  );
+}
+
+export function CollectionsPage() {
+  const [collections, setCollections] = useState<readonly Collection[] | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [news, setNews] = useState<preact.ComponentChildren>(undefined);
+  const load = () => api.get<{ collections: Collection[] }>('/collections').then((r) => setCollections(r.collections), setError);
+  useEffect(() => void load(), []);
+  const changed = (message: preact.ComponentChildren) => {
+    setNews(message);
+    void load();
+  };
+  if (error !== undefined) return <ErrorMessage error={error} />;
+  if (collections === undefined) return <p>Loading…</p>;
+  return (
+    <>
+      <h1>Collections</h1>
+      {news}
+      {collections.length === 0 && <Empty>No collections. Add them in the configuration file or with taxii-exchange collection add.</Empty>}
+      {collections.map((c) => (
+        <section key={c.id} class="collection" aria-label={`${c.title} (${c.api_root})`} data-collection={c.alias ?? c.id}>
+          <h2>{c.title} <small>{c.api_root}/{c.alias ?? c.id}</small></h2>
+          <p class="settings">
+            Unmarked objects count as <b>TLP:{c.default_tlp.toUpperCase()}</b>; at most <b>TLP:{c.max_tlp.toUpperCase()}</b> is accepted; validation <b>{c.validation}</b>; granular markings: <b>{c.granular}</b>; managed by {c.managed_by}.
+          </p>
+          {c.grants.length === 0 ? (
+            <Empty>Nobody may read or write this collection yet.</Empty>
+          ) : (
+            <table>
+              <thead><tr><th scope="col">Partner or group</th><th scope="col">Read</th><th scope="col">Write</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+              <tbody>{c.grants.map((g) => <GrantRow key={g.to} collection={c} grant={g} onChanged={changed} />)}</tbody>
+            </table>
+          )}
+          <AddGrant collection={c} onChanged={changed} />
+        </section>
+      ))}
+    </>
+  );
+}
