@@ -86,6 +86,10 @@ t.test('partner credentials, wrong keys and malformed logins open nothing', asyn
   t.equal((await call('POST', '/session', JSON_TYPE, ['ops', ADMIN_KEY])).statusCode, 400, 'not an object');
   t.equal((await call('GET', '/partners', { cookie: 'taxii_console=forged-token' })).statusCode, 401, 'a forged cookie');
   t.equal((await call('GET', '/session')).statusCode, 401, 'no session');
+  const fromPage = await call('GET', '/session', { 'x-taxii-console': '1' });
+  t.equal(fromPage.statusCode, 401);
+  t.equal(fromPage.headers['www-authenticate'], 'Console realm="taxii-exchange"', 'the console\'s page is not challenged with Basic (a browser would prompt)');
+  t.match(String((await call('GET', '/session')).headers['www-authenticate']), /^Basic /, 'other clients are');
 });
 
 t.test('a change made with the cookie needs the CSRF token; another site\'s page is refused', async (t) => {
