@@ -231,6 +231,16 @@ export async function createAppWithConfig(
   };
 }
 
+/** The admin user `ops` of the admin tests, and its key (given through TEST_ADMIN_KEY). */
+export const ADMIN_KEY = 'admin-secret-key-0000001';
+
+/** The test configuration with the admin API on (admin user `ops`), and optionally the web console. */
+export function createAdminTestApp(options: { readonly console?: Record<string, unknown> } = {}): Promise<TestApp> {
+  const config = testConfigJson();
+  config['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_ADMIN_KEY' }] }], ...(options.console !== undefined && { console: options.console }) };
+  return createAppWithConfig(config, { ...TEST_ENV, TEST_ADMIN_KEY: ADMIN_KEY });
+}
+
 /** The status resource as tests read it (taxii-2.1.md §9.3). */
 export interface StatusDetail {
   id: string;

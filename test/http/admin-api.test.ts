@@ -6,13 +6,10 @@
  */
 import t from 'tap';
 import type { InjectOptions } from 'fastify';
-import { TAXII, TEST_ENV, basicAuth, createAppWithConfig, createTestApp, testConfigJson } from '../helpers/app.js';
+import { ADMIN_KEY, TAXII, basicAuth, createAdminTestApp, createTestApp } from '../helpers/app.js';
 import { indicator } from '../helpers/stix.js';
 
-const ADMIN_KEY = 'admin-secret-key-0000001';
-const config = testConfigJson();
-config['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_ADMIN_KEY' }] }] };
-const app = await createAppWithConfig(config, { ...TEST_ENV, TEST_ADMIN_KEY: ADMIN_KEY });
+const app = await createAdminTestApp();
 t.teardown(() => app.close());
 
 const ops = { authorization: basicAuth('ops', ADMIN_KEY), accept: 'application/json' };

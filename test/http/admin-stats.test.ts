@@ -6,15 +6,12 @@
  * filters and every refusal. Admin credentials only, as the rest of the admin API.
  */
 import t from 'tap';
-import { C_OTHER, TAXII, TEST_ENV, basicAuth, createAppWithConfig, testConfigJson, type Status } from '../helpers/app.js';
+import { ADMIN_KEY, C_OTHER, TAXII, basicAuth, createAdminTestApp, type Status } from '../helpers/app.js';
 import { indicator, newVersion } from '../helpers/stix.js';
 import { definitionObjects } from '../../src/policy/definitions.js';
 import { TLP_IDS } from '../../src/stix/tlp.js';
 
-const ADMIN_KEY = 'admin-secret-key-0000001';
-const config = testConfigJson();
-config['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_ADMIN_KEY' }] }] };
-const app = await createAppWithConfig(config, { ...TEST_ENV, TEST_ADMIN_KEY: ADMIN_KEY });
+const app = await createAdminTestApp();
 t.teardown(() => app.close());
 
 const ops = { authorization: basicAuth('ops', ADMIN_KEY), accept: 'application/json' };

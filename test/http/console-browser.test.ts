@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../../src/paths.js';
-import { C_RW, TAXII, TEST_ENV, basicAuth, createAppWithConfig, testConfigJson } from '../helpers/app.js';
+import { ADMIN_KEY, C_RW, TAXII, basicAuth, createAdminTestApp } from '../helpers/app.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
 import { httpCall } from '../helpers/http-client.js';
 import { indicator } from '../helpers/stix.js';
@@ -24,14 +24,11 @@ const CHROMIUM_FLAGS = [
   '--disable-sync', '--no-first-run', '--disable-default-apps', '--disable-extensions',
 ];
 const SCREENSHOTS = join(PROJECT_ROOT, 'test-output', 'console');
-const ADMIN_KEY = 'admin-secret-key-0000001';
 
 ensureConsoleBuilt();
 mkdirSync(SCREENSHOTS, { recursive: true });
 
-const config = testConfigJson();
-config['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_ADMIN_KEY' }] }], console: {} };
-const server = await createAppWithConfig(config, { ...TEST_ENV, TEST_ADMIN_KEY: ADMIN_KEY });
+const server = await createAdminTestApp({ console: {} });
 await server.app.listen({ host: '127.0.0.1', port: 0 });
 const address = server.app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : 0;

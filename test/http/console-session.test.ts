@@ -9,13 +9,10 @@ import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { CONTENT_SECURITY_POLICY } from '../../src/http/console-static.js';
 import { createConsoleSessions } from '../../src/store/console-sessions.js';
 import { ensureConsoleBuilt } from '../helpers/console-build.js';
-import { TAXII, TEST_ENV, basicAuth, createAppWithConfig, testConfigJson } from '../helpers/app.js';
+import { ADMIN_KEY, TAXII, basicAuth, createAdminTestApp } from '../helpers/app.js';
 
-const ADMIN_KEY = 'admin-secret-key-0000001';
 ensureConsoleBuilt();
-const withConsole = testConfigJson();
-withConsole['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_ADMIN_KEY' }] }], console: { session_hours: 2 } };
-const app = await createAppWithConfig(withConsole, { ...TEST_ENV, TEST_ADMIN_KEY: ADMIN_KEY });
+const app = await createAdminTestApp({ console: { session_hours: 2 } });
 t.teardown(() => app.close());
 
 const JSON_TYPE = { 'content-type': 'application/json', accept: 'application/json' };
@@ -55,9 +52,7 @@ t.test('the console\'s page: never cached, a strict Content-Security-Policy, no 
 });
 
 t.test('off unless admin_api.console is configured', async (t) => {
-  const plain = testConfigJson();
-  plain['admin_api'] = { users: [{ id: 'ops', api_keys: [{ env: 'TEST_ADMIN_KEY' }] }] };
-  const without = await createAppWithConfig(plain, { ...TEST_ENV, TEST_ADMIN_KEY: ADMIN_KEY });
+  const without = await createAdminTestApp();
   t.teardown(() => without.close());
   const res = await without.app.inject({ method: 'POST', url: '/admin/api/session', headers: JSON_TYPE, payload: JSON.stringify({ user: 'ops', key: ADMIN_KEY }) });
   t.equal(res.statusCode, 401, 'no login route: the admin API asks for its credentials');
