@@ -4,11 +4,12 @@ import { currentSession, logOut, type Session } from './api.js';
 import { AuditPage } from './pages/audit.js';
 import { CollectionsPage } from './pages/collections.js';
 import { LoginPage } from './pages/login.js';
+import { ObjectsPage } from './pages/objects.js';
 import { OverviewPage } from './pages/overview.js';
 import { PartnersPage } from './pages/partners.js';
 import { ErrorMessage } from './widgets.js';
 
-const PAGES = { overview: 'Overview', partners: 'Partners', collections: 'Collections', audit: 'Audit' } as const;
+const PAGES = { overview: 'Overview', partners: 'Partners', collections: 'Collections', objects: 'Objects', audit: 'Audit' } as const;
 type Page = keyof typeof PAGES;
 
 function pageOf(hash: string): Page {
@@ -52,7 +53,7 @@ export function App() {
         <span class="who">{session.admin}</span>
         <button type="button" onClick={out}>Log out</button>
       </header>
-      <main>{{ overview: <OverviewPage />, partners: <PartnersPage />, collections: <CollectionsPage />, audit: <AuditPage /> }[page]}</main>
+      <main>{{ overview: <OverviewPage />, partners: <PartnersPage />, collections: <CollectionsPage />, objects: <ObjectsPage />, audit: <AuditPage /> }[page]}</main>
     </>
   );
 }

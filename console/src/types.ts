@@ -81,3 +81,29 @@ export interface AuditEvent {
   readonly collection: string | null;
   readonly objects: readonly { readonly id: string; readonly version?: string; readonly outcome?: string }[];
 }
+
+export interface ObjectSummary {
+  readonly id: string;
+  readonly type: string;
+  readonly version: string;
+  readonly date_added: string;
+  readonly tlp: string | null;
+}
+
+export interface PartnerAccess {
+  readonly partner: string;
+  readonly receives: boolean;
+  readonly decision: string;
+  readonly because: string;
+}
+
+export interface StoredVersion {
+  readonly version: string;
+  readonly date_added: string;
+  readonly submitted_by: string;
+  readonly tlp: string | null;
+  readonly granular_tlp: string | null;
+  readonly recipients: { readonly partners: readonly string[]; readonly communities: readonly string[] } | null;
+  readonly object: unknown;
+  readonly access?: PartnerAccess;
+}

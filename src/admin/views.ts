@@ -9,6 +9,9 @@ import type { CollectionRecord, GroupRecord } from '../store/collection-admin.js
 import type { ManagedBy, PartnerDetail, PartnerSummary } from '../store/partner-admin.js';
 import type { IssuedKey } from './partners.js';
 import type { Overview, TrafficReport } from './stats.js';
+import type { InspectedVersion } from './objects.js';
+import type { StoredObjectSummary } from '../store/object-inspection.js';
+import type { TlpLevel } from '../stix/tlp.js';
 
 /** Who may change it: the configuration file, or administration (the command line and the admin API). */
 export const managedByJson = (m: ManagedBy) => (m === 'config' ? 'configuration file' : 'administration');
@@ -67,4 +70,22 @@ export const trafficJson = (t: TrafficReport) => ({
   from: formatMicros(t.from),
   until: formatMicros(t.until),
   series: t.series.map((s) => ({ day: s.day, partner: s.partner, received: s.received, served: s.served })),
+});
+
+const tlpJson = (level: TlpLevel | null) => (level === null ? null : nameOf(level));
+
+export const objectSummaryJson = (o: StoredObjectSummary) => ({
+  id: o.objectId, type: o.objectType, version: o.version, date_added: formatMicros(o.dateAdded), tlp: tlpJson(o.tlpLevel),
+});
+
+/** A stored version as an operator reads it: the object as received, and what the read rule decides on. */
+export const inspectedVersionJson = (v: InspectedVersion) => ({
+  version: v.version,
+  date_added: formatMicros(v.dateAdded),
+  submitted_by: v.submittedBy,
+  tlp: tlpJson(v.tlpLevel),
+  granular_tlp: tlpJson(v.granularLevel),
+  recipients: v.recipientPartners === null && v.recipientCommunities === null ? null : { partners: v.recipientPartners ?? [], communities: v.recipientCommunities ?? [] },
+  object: JSON.parse(v.raw) as unknown,
+  ...(v.access !== undefined && { access: v.access }),
 });

@@ -1,11 +1,14 @@
 /**
- * The admin API's read-only figures (issue 15): the overview of every collection
- * and of the partners, and the traffic per day and partner. Registered inside the
- * admin API (admin-api.ts), whose admin authentication and errors they share.
+ * The admin API's read-only views for operators and the web console (issue 15):
+ * the overview of every collection and of the partners, the traffic per day and
+ * partner, and a collection's objects with their versions (and whether a partner
+ * receives each). Registered inside the admin API (admin-api.ts), whose admin
+ * authentication and errors they share.
  */
 import type { FastifyInstance } from 'fastify';
+import { createObjectQueries } from '../admin/objects.js';
 import { createAdminStats } from '../admin/stats.js';
-import { overviewJson, trafficJson } from '../admin/views.js';
+import { inspectedVersionJson, objectSummaryJson, overviewJson, trafficJson } from '../admin/views.js';
 import { taxiiError } from '../errors.js';
 import type { AppDeps } from './context.js';
 import { ADMIN_ROUTE } from './surfaces.js';
@@ -38,4 +41,16 @@ export function adminStatsRoutes(api: FastifyInstance, deps: Pick<AppDeps, 'stor
   });
 
   api.get<{ Querystring: Query }>('/traffic', route, async (request) => trafficJson(await stats.traffic(parameters(request.query, TRAFFIC_PARAMETERS))));
+
+  const objects = createObjectQueries(deps.store);
+  type CollectionParams = { root: string; collection: string };
+  const path = (p: CollectionParams) => `${p.root}/${p.collection}`;
+  api.get<{ Params: CollectionParams; Querystring: Query }>('/collections/:root/:collection/objects', route, async (request) => ({
+    objects: (await objects.latest(path(request.params), parameters(request.query, ['type', 'limit'] as const))).map(objectSummaryJson),
+  }));
+  api.get<{ Params: CollectionParams & { id: string }; Querystring: Query }>('/collections/:root/:collection/objects/:id', route, async (request) => {
+    const { partner } = parameters(request.query, ['partner'] as const);
+    const versions = await objects.versions(path(request.params), request.params.id, partner);
+    return { id: request.params.id, versions: versions.map(inspectedVersionJson) };
+  });
 }

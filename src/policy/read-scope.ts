@@ -13,7 +13,7 @@
  *   (store/object-store.ts, `add`); a reader is served the earliest copy it may see.
  */
 import type { CollectionPolicy } from '../config/types.js';
-import { RED, type TlpLevel } from '../stix/tlp.js';
+import { RED, nameOf, type TlpLevel } from '../stix/tlp.js';
 import { redact } from './redaction.js';
 
 export interface Reader {
@@ -101,19 +101,61 @@ function isRecipient(reader: Reader, v: VersionFacts): boolean {
   );
 }
 
-/** The rule on one version's own facts (LR1–LR4, LR6), without its references (LR5) or copies. */
-export function mayReadVersion(scope: ReadScope, v: VersionFacts): boolean {
+/** Which step of the rule decides a version for a reader, in the order the rule takes them. */
+export type ReadDecision =
+  | 'own-submission'
+  | 'own-only'
+  | 'always-visible'
+  | 'above-clearance'
+  | 'not-a-recipient'
+  | 'granular-above-clearance'
+  | 'cleared';
+
+const READABLE: ReadonlySet<ReadDecision> = new Set(['own-submission', 'always-visible', 'cleared']);
+
+/** The rule on one version's own facts (LR1–LR4, LR6), without its references (LR5) or copies, and which step decides. */
+export function readDecision(scope: ReadScope, v: VersionFacts): ReadDecision {
   const { reader } = scope;
-  if (v.submittedBy === reader.partnerId) return true;
-  if (scope.reach === 'own') return false;
-  if (ALWAYS_VISIBLE_TYPES.includes(v.objectType)) return true;
+  if (v.submittedBy === reader.partnerId) return 'own-submission';
+  if (scope.reach === 'own') return 'own-only';
+  if (ALWAYS_VISIBLE_TYPES.includes(v.objectType)) return 'always-visible';
   const level = effectiveLevel(v, scope.defaultTlp);
-  if (level > reader.clearance) return false;
+  if (level > reader.clearance) return 'above-clearance';
   const restricted = v.recipientPartners !== null || v.recipientCommunities !== null;
   // RED needs a named recipient; so does anything carrying a recipients marking.
-  if ((restricted || level === RED) && !isRecipient(reader, v)) return false;
+  if ((restricted || level === RED) && !isRecipient(reader, v)) return 'not-a-recipient';
   const granularCeiling = scope.granular === 'withhold' ? v.granularLevel : v.granularRequiredLevel;
-  return granularCeiling === null || granularCeiling <= reader.clearance;
+  return granularCeiling === null || granularCeiling <= reader.clearance ? 'cleared' : 'granular-above-clearance';
+}
+
+export function mayReadVersion(scope: ReadScope, v: VersionFacts): boolean {
+  return READABLE.has(readDecision(scope, v));
+}
+
+/** The decision in words, for an operator asking why a partner does or does not receive a version. */
+export function explainReadDecision(decision: ReadDecision, scope: ReadScope, v: VersionFacts): string {
+  const { reader } = scope;
+  const label = (level: TlpLevel) => `TLP:${nameOf(level).toUpperCase()}`;
+  const level = effectiveLevel(v, scope.defaultTlp);
+  const marked = v.tlpLevel === null ? `unmarked, so the collection's default ${label(scope.defaultTlp)}` : label(level);
+  switch (decision) {
+    case 'own-submission':
+      return `${reader.partnerId} submitted this version: a partner always sees what it sent`;
+    case 'own-only':
+      return `${reader.partnerId} may not read this collection: it sees only what it sent`;
+    case 'always-visible':
+      return `every reader of the collection sees ${v.objectType} objects (LR6)`;
+    case 'above-clearance':
+      return `the version is ${marked}, above ${reader.partnerId}'s clearance ${label(reader.clearance)}`;
+    case 'not-a-recipient':
+      return `the version is ${marked}${v.recipientPartners !== null || v.recipientCommunities !== null ? ' with a recipients marking' : ''}, and ${reader.partnerId} is not among its recipients (partners ${(v.recipientPartners ?? []).join(', ') || 'none'}; communities ${(v.recipientCommunities ?? []).join(', ') || 'none'})`;
+    case 'granular-above-clearance': {
+      const ceiling = (scope.granular === 'withhold' ? v.granularLevel : v.granularRequiredLevel) as TlpLevel;
+      return `a granular marking of ${label(ceiling)} is above ${reader.partnerId}'s clearance ${label(reader.clearance)}, and the collection ${scope.granular === 'withhold' ? 'withholds such versions' : 'would have to remove a required property'}`;
+    }
+    case 'cleared':
+      return `the version is ${marked}, within ${reader.partnerId}'s clearance ${label(reader.clearance)}${v.recipientPartners !== null || v.recipientCommunities !== null || level === RED ? `, and ${reader.partnerId} is among its recipients` : ''}`;
+  }
 }
 
 /** By object id, the versions of a collection. */

@@ -113,6 +113,29 @@ t.test('the overview: figures, and the charts drawn from the seeded exchange', a
   await page.context().close();
 });
 
+t.test('an object\'s versions as stored, and why a partner does or does not receive them', async (t) => {
+  const problems: string[] = [];
+  const page = await openPage(problems);
+  await logIn(page);
+  await page.getByRole('link', { name: 'Objects' }).click();
+  await page.getByLabel('Collection').selectOption({ label: 'main / Read-write' });
+  await page.getByLabel('Type').fill('indicator');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('link', { name: String(seededIndicator['id']) }).click();
+  const versions = page.getByRole('region', { name: `Versions of ${String(seededIndicator['id'])}` });
+  await versions.locator('pre').first().waitFor();
+  t.match(await versions.textContent(), /by alice; TLP:GREEN/, 'who added it and its marking');
+  t.match(await versions.locator('pre').first().textContent(), /"pattern_type": "stix"/, 'the object as stored, formatted');
+  await versions.getByRole('textbox', { name: 'Partner' }).fill('dave');
+  await versions.getByRole('button', { name: 'Does it receive this?' }).click();
+  const access = versions.locator('[data-access="dave"]');
+  await access.waitFor();
+  t.equal(await access.textContent(), 'dave does not receive this version: dave holds no grant on this collection.');
+  await page.screenshot({ path: join(SCREENSHOTS, 'objects.png'), fullPage: true });
+  t.same(problems, [], 'no script error and no CSP violation');
+  await page.context().close();
+});
+
 t.test('onboard a partner in the browser, poll with its new key, grant it a collection, find it in the audit of what it pulled, suspend it: its next request is refused', async (t) => {
   const problems: string[] = [];
   const page = await openPage(problems);
