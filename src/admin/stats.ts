@@ -5,7 +5,7 @@
  * resolve theirs (admin/audit.ts), so the same names mean the same things.
  */
 import { taxiiError } from '../errors.js';
-import { createConsoleStats, type CollectionFigures, type PartnerFigures, type Traffic } from '../store/console-stats.js';
+import { createConsoleStats, type CollectionFigures, type PartnerActivity, type PartnerFigures, type Traffic } from '../store/console-stats.js';
 import type { Store } from '../store/index.js';
 import { createCollectionAdmin } from './collections.js';
 import { refuse } from './input.js';
@@ -43,6 +43,8 @@ export interface AdminStats {
   overview(): Promise<Overview>;
   /** Per UTC day and partner, oldest day first. */
   traffic(filter: TrafficFilter): Promise<TrafficReport>;
+  /** When each partner last pulled and pushed (those that ever did). */
+  activity(): Promise<PartnerActivity[]>;
 }
 
 export function createAdminStats(store: Store): AdminStats {
@@ -69,5 +71,7 @@ export function createAdminStats(store: Store): AdminStats {
       });
       return { days, ...traffic };
     },
+
+    activity: () => stats.activity(),
   };
 }

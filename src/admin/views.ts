@@ -11,6 +11,7 @@ import type { IssuedKey } from './partners.js';
 import type { Overview, TrafficReport } from './stats.js';
 import type { InspectedVersion } from './objects.js';
 import type { StoredObjectSummary } from '../store/object-inspection.js';
+import type { PartnerActivity } from '../store/console-stats.js';
 import type { TlpLevel } from '../stix/tlp.js';
 
 /** Who may change it: the configuration file, or administration (the command line and the admin API). */
@@ -88,4 +89,10 @@ export const inspectedVersionJson = (v: InspectedVersion) => ({
   recipients: v.recipientPartners === null && v.recipientCommunities === null ? null : { partners: v.recipientPartners ?? [], communities: v.recipientCommunities ?? [] },
   object: JSON.parse(v.raw) as unknown,
   ...(v.access !== undefined && { access: v.access }),
+});
+
+export const activityJson = (a: PartnerActivity) => ({
+  partner: a.partner,
+  last_pull: a.lastPull === null ? null : formatMicros(a.lastPull),
+  last_push: a.lastPush === null ? null : formatMicros(a.lastPush),
 });

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createObjectQueries } from '../admin/objects.js';
 import { createAdminStats } from '../admin/stats.js';
-import { inspectedVersionJson, objectSummaryJson, overviewJson, trafficJson } from '../admin/views.js';
+import { activityJson, inspectedVersionJson, objectSummaryJson, overviewJson, trafficJson } from '../admin/views.js';
 import { taxiiError } from '../errors.js';
 import type { AppDeps } from './context.js';
 import { ADMIN_ROUTE } from './surfaces.js';
@@ -41,6 +41,11 @@ export function adminStatsRoutes(api: FastifyInstance, deps: Pick<AppDeps, 'stor
   });
 
   api.get<{ Querystring: Query }>('/traffic', route, async (request) => trafficJson(await stats.traffic(parameters(request.query, TRAFFIC_PARAMETERS))));
+
+  api.get<{ Querystring: Query }>('/activity', route, async (request) => {
+    parameters(request.query, []);
+    return { partners: (await stats.activity()).map(activityJson) };
+  });
 
   const objects = createObjectQueries(deps.store);
   type CollectionParams = { root: string; collection: string };

@@ -64,11 +64,20 @@ export interface Traffic {
   readonly series: readonly TrafficDay[];
 }
 
+export interface PartnerActivity {
+  readonly partner: string;
+  /** Microseconds since the epoch; null when never. */
+  readonly lastPull: number | null;
+  readonly lastPush: number | null;
+}
+
 export interface ConsoleStats {
   /** Active collections of active API roots, by root, title and id; the definitions collection only when it holds objects. */
   collections(): Promise<CollectionFigures[]>;
   partners(): Promise<PartnerFigures>;
   traffic(query: TrafficQuery): Promise<Traffic>;
+  /** When each partner that ever pulled or pushed last did so. */
+  activity(): Promise<PartnerActivity[]>;
 }
 
 /**
@@ -134,6 +143,14 @@ const TRAFFIC = {
     ORDER BY t.day, t.partner`,
 };
 
+/** The index on (actor, at) answers each partner's latest events. */
+const PARTNER_ACTIVITY = {
+  name: 'console_partner_activity',
+  text: `SELECT actor AS partner, max(at) FILTER (WHERE action = 'pull') AS last_pull, max(at) FILTER (WHERE action = 'push') AS last_push
+    FROM audit_events WHERE actor_kind = 'partner' AND action IN ('pull', 'push')
+    GROUP BY actor ORDER BY actor`,
+};
+
 interface CollectionRow {
   api_root_id: string;
   id: string;
@@ -189,6 +206,12 @@ export function createConsoleStats(db: Db): ConsoleStats {
       return {
         at: toNumber(row.at), total: toNumber(row.total), active: toNumber(row.active), suspended: toNumber(row.suspended), seenLast24h: toNumber(row.seen),
       };
+    },
+
+    async activity() {
+      const rows = await db.query<{ partner: string; last_pull: unknown; last_push: unknown }>(PARTNER_ACTIVITY.text, [], { name: PARTNER_ACTIVITY.name });
+      const instant = (value: unknown) => (value === null ? null : toNumber(value));
+      return rows.map((r) => ({ partner: r.partner, lastPull: instant(r.last_pull), lastPush: instant(r.last_push) }));
     },
 
     async traffic(query) {

@@ -166,3 +166,14 @@ t.test('admin credentials only', async (t) => {
     t.equal((await app.request('alice', { url: `/admin/api${url}`, headers: { accept: TAXII } })).statusCode, 401, `${url}: with TAXII's Accept too`);
   }
 });
+
+t.test('activity: when each partner last pulled and pushed', async (t) => {
+  const res = await api('/activity');
+  t.equal(res.statusCode, 200, res.body);
+  const partners = (res.json() as { partners: { partner: string; last_pull: string | null; last_push: string | null }[] }).partners;
+  const bob = partners.find((p) => p.partner === 'bob');
+  t.match(bob, { last_pull: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, last_push: /^\d{4}-/ }, 'bob pulled and pushed');
+  t.match(partners.find((p) => p.partner === 'alice'), { last_push: /^\d{4}-/ }, 'alice pushed');
+  t.notOk(partners.some((p) => p.partner === 'dave'), 'a partner that never did either is not listed');
+  t.equal((await api('/activity?x=1')).statusCode, 400, 'no parameters');
+});

@@ -146,12 +146,27 @@ t.test('onboard a partner in the browser, poll with its new key, grant it a coll
   await page.getByLabel('Name').fill('Gina CERT');
   await page.getByLabel('Clearance').selectOption('amber');
   await page.getByRole('button', { name: 'Add partner' }).click();
-  const key = (await page.locator('code[data-new-key="gina"]').textContent()) ?? '';
-  t.match(key, /^[A-Za-z0-9_-]{20,}$/, 'the new key is shown');
+  const firstKey = (await page.locator('code[data-new-key="gina"]').textContent()) ?? '';
+  t.match(firstKey, /^[A-Za-z0-9_-]{20,}$/, 'the new key is shown');
   await page.screenshot({ path: join(SCREENSHOTS, 'partner-added.png'), fullPage: true });
 
-  const poll = await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
-  t.equal(poll.status, 200, 'the new key polls over TAXII');
+  const firstPoll = await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', firstKey) } });
+  t.equal(firstPoll.status, 200, 'the new key polls over TAXII');
+
+  // Its clearance changed, and its key rotated, in the browser.
+  const row = page.locator('tr[data-partner="gina"]');
+  await row.getByRole('button', { name: 'Edit' }).click();
+  await page.getByLabel('Clearance of gina').selectOption('green');
+  await page.getByLabel('Communities of gina').fill('eu, nato');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Partner gina now has clearance GREEN and communities eu, nato.' }).waitFor();
+  t.match(await row.textContent(), /GREEN.*eu, nato.*never.*never/, 'the row shows it; gina has pulled nothing yet (its discovery is no pull)');
+  await row.getByRole('button', { name: 'Rotate key' }).click();
+  await page.getByRole('status').filter({ hasText: 'its other keys are revoked' }).waitFor();
+  const key = (await page.locator('code[data-new-key="gina"]').textContent()) ?? '';
+  t.not(key, firstKey, 'a new key');
+  t.equal((await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', firstKey) } })).status, 401, 'the old key is refused');
+  t.equal((await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', key) } })).status, 200, 'the new one works');
 
   // A grant, made and edited in the browser: gina may read the collection, then write too.
   await page.getByRole('link', { name: 'Collections' }).click();
