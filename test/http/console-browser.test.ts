@@ -43,6 +43,12 @@ const pushed = await server.post('alice', `/main/collections/${C_RW}/`, [
 ]);
 if (pushed.statusCode !== 202) throw new Error(`seeding failed: ${pushed.body}`);
 await server.request('alice', { url: `/main/collections/${C_RW}/objects/` });
+// A collection made by administration, whose settings the console may change.
+const made = await server.app.inject({
+  method: 'POST', url: '/admin/api/collections', headers: { authorization: basicAuth('ops', ADMIN_KEY), 'content-type': 'application/json' },
+  payload: JSON.stringify({ api_root: 'main', title: 'Phishing', alias: 'phishing' }),
+});
+if (made.statusCode !== 201) throw new Error(`seeding failed: ${made.body}`);
 
 const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
 t.teardown(async () => {
@@ -108,6 +114,7 @@ t.test('the overview: figures, and the charts drawn from the seeded exchange', a
   t.match(await page.locator('[data-chart="received"]').textContent(), /alice/, 'the received chart\'s legend names the partner');
   const row = page.getByRole('row').filter({ hasText: 'rw' });
   t.match(await row.first().textContent(), /main.*3.*3/, 'the collection row counts its 3 objects and 3 versions');
+  t.equal(await page.locator('[data-health]').textContent(), 'Server: ready', 'the server\'s health');
   await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
   t.same(problems, [], 'no script error and no CSP violation');
   await page.context().close();
@@ -177,6 +184,11 @@ t.test('onboard a partner in the browser, poll with its new key, grant it a coll
   // A click, not check(): the box shows what the server holds, after the change is confirmed and made.
   await rw.getByLabel('gina writes').click();
   await page.getByRole('status').filter({ hasText: 'gina may now read and write Read-write.' }).waitFor();
+  const phishing = page.locator('section[data-collection="phishing"]');
+  await phishing.getByLabel('Highest TLP accepted').selectOption('amber');
+  await phishing.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings of Phishing saved.' }).waitFor();
+  t.match(await phishing.locator('.settings').textContent(), /at most TLP:AMBER is accepted/, 'the collection\'s settings changed');
   await page.screenshot({ path: join(SCREENSHOTS, 'collections.png'), fullPage: true });
   const objects = await httpCall({ port, path: `/main/collections/${C_RW}/objects/`, headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
   t.equal(objects.status, 200, 'with the grant, gina pulls the collection');

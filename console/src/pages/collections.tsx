@@ -56,6 +56,44 @@ function AddGrant({ collection, onChanged }: { collection: Collection; onChanged
   );
 }
 
+const TLP = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
+
+/** The sharing and validation settings of a collection, changed together. */
+function EditSettings({ collection, onChanged }: { collection: Collection; onChanged: (message: preact.ComponentChildren) => void }) {
+  const [defaultTlp, setDefaultTlp] = useState(collection.default_tlp);
+  const [maxTlp, setMaxTlp] = useState(collection.max_tlp);
+  const [validation, setValidation] = useState(collection.validation);
+  const [granular, setGranular] = useState(collection.granular);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const changes = { default_tlp: defaultTlp, max_tlp: maxTlp, validation, granular };
+    if (!confirm(`Change ${collection.title}: unmarked objects TLP:${defaultTlp.toUpperCase()}, at most TLP:${maxTlp.toUpperCase()}, validation ${validation}, granular ${granular}?`)) return;
+    try {
+      await api.patch(pathOf(collection), changes);
+      onChanged(<p class="done" role="status">Settings of {collection.title} saved.</p>);
+    } catch (err) {
+      onChanged(<ErrorMessage error={err} />);
+    }
+  };
+  const select = (label: string, value: string, set: (v: string) => void, options: readonly string[], tlp = false) => (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => set(e.currentTarget.value)}>
+        {options.map((o) => <option key={o} value={o}>{tlp ? `TLP:${o.toUpperCase()}` : o}</option>)}
+      </select>
+    </label>
+  );
+  return (
+    <form class="inline" aria-label={`Settings of ${collection.title}`} onSubmit={submit}>
+      {select('Unmarked objects count as', defaultTlp, setDefaultTlp, TLP, true)}
+      {select('Highest TLP accepted', maxTlp, setMaxTlp, TLP, true)}
+      {select('Validation', validation, setValidation, ['strict', 'standard', 'permissive'])}
+      {select('Granular markings above a clearance', granular, setGranular, ['withhold', 'redact'])}
+      <button type="submit">Save settings</button>
+    </form>
+  );
+}
+
 export function CollectionsPage() {
   const [collections, setCollections] = useState<readonly Collection[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
@@ -79,6 +117,7 @@ export function CollectionsPage() {
           <p class="settings">
             Unmarked objects count as <b>TLP:{c.default_tlp.toUpperCase()}</b>; at most <b>TLP:{c.max_tlp.toUpperCase()}</b> is accepted; validation <b>{c.validation}</b>; granular markings: <b>{c.granular}</b>; managed by {c.managed_by}.
           </p>
+          {c.managed_by === 'administration' && <EditSettings key={`${c.id}-${c.default_tlp}-${c.max_tlp}-${c.validation}-${c.granular}`} collection={c} onChanged={changed} />}
           {c.grants.length === 0 ? (
             <Empty>Nobody may read or write this collection yet.</Empty>
           ) : (

@@ -5,15 +5,25 @@ import { TlpChart, TrafficChart } from '../charts.js';
 import type { Overview, Traffic } from '../types.js';
 import { Empty, ErrorMessage } from '../widgets.js';
 
+/** The server's own readiness (/readyz: database, migrations, shutdown), in words. */
+async function readiness(): Promise<string> {
+  const res = await fetch('/readyz', { headers: { accept: 'application/json' } });
+  const body = (await res.json()) as { status: string; checks: Record<string, string> };
+  if (body.status === 'ready') return 'ready';
+  return `not ready (${Object.entries(body.checks).filter(([, v]) => v !== 'ok').map(([k, v]) => `${k}: ${v}`).join('; ')})`;
+}
+
 export function OverviewPage() {
   const [overview, setOverview] = useState<Overview | undefined>(undefined);
   const [traffic, setTraffic] = useState<Traffic | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
+  const [health, setHealth] = useState<string>('…');
   useEffect(() => {
     Promise.all([api.get<Overview>('/overview'), api.get<Traffic>('/traffic?days=30')]).then(([o, t]) => {
       setOverview(o);
       setTraffic(t);
     }, setError);
+    readiness().then(setHealth, () => setHealth('unreachable'));
   }, []);
   if (error !== undefined) return <ErrorMessage error={error} />;
   if (overview === undefined || traffic === undefined) return <p>Loading…</p>;
@@ -26,6 +36,7 @@ export function OverviewPage() {
         <div><b>{partners.active}</b> active partners</div>
         <div><b>{partners.seen_last_24h}</b> seen in the last 24 hours</div>
         <div><b>{partners.suspended}</b> suspended</div>
+        <div data-health>Server: <b>{health}</b></div>
       </section>
       <section>
         <h2>Traffic, last {traffic.days} days</h2>
