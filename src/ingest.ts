@@ -220,6 +220,9 @@ export interface IngestOutcome {
   readonly failures: readonly StatusDetail[];
 }
 
+/** A refusal's reason as the audit trail keeps it: enough to read, never a whole posted object. */
+const MAX_RECORDED_REASON = 500;
+
 /** The message of a success that stored nothing: the version was already there. */
 export const ALREADY_PRESENT = 'already present; not stored again (T71)';
 
@@ -239,7 +242,7 @@ export async function ingestEnvelope(store: Store, validator: ObjectValidator, r
   verdicts.forEach((v, i) => {
     if (!v.ok) {
       failures.push({ id: v.id, version: v.version, message: v.message });
-      fates.push({ id: v.id, version: v.version });
+      fates.push({ id: v.id, version: v.version, message: v.message });
       return;
     }
     const facts = assessWrite(objects[i] as Record<string, unknown>, v.type, {
@@ -250,7 +253,7 @@ export async function ingestEnvelope(store: Store, validator: ObjectValidator, r
     });
     if (typeof facts === 'string') {
       failures.push({ id: v.id, version: v.version ?? 'unknown', message: facts });
-      fates.push({ id: v.id, version: v.version ?? 'unknown' });
+      fates.push({ id: v.id, version: v.version ?? 'unknown', message: facts });
       return;
     }
     fates.push(incoming.length);
@@ -269,11 +272,20 @@ export async function ingestEnvelope(store: Store, validator: ObjectValidator, r
   const context = request.audit;
   const pushEvent = context === undefined ? undefined : (outcomes: readonly WriteOutcome[]): AuditEvent => {
     const sent = fates.map((fate) => {
-      if (typeof fate !== 'number') return { id: fate.id, version: fate.version ?? 'unknown', outcome: 'refused' as const };
+      if (typeof fate !== 'number') return { id: fate.id, version: fate.version ?? 'unknown', outcome: 'refused' as const, reason: fate.message };
       const o = outcomes[fate] as WriteOutcome;
-      return { id: o.id, version: o.version, outcome: PUSH_OUTCOME[o.kind] };
+      return { id: o.id, version: o.version, outcome: PUSH_OUTCOME[o.kind], reason: o.kind === 'conflict' ? o.message : undefined };
     });
-    return { ...context, action: 'push', objectIds: sent.map((s) => s.id), versions: sent.map((s) => s.version), outcomes: sent.map((s) => s.outcome) };
+    // Why each refused version was refused, for the console's "recent refusals" (issue 15).
+    const refusals = sent.flatMap((s) => (s.outcome === 'refused' ? [{ id: s.id, version: s.version, reason: (s.reason ?? 'refused').slice(0, MAX_RECORDED_REASON) }] : []));
+    return {
+      ...context,
+      action: 'push',
+      objectIds: sent.map((s) => s.id),
+      versions: sent.map((s) => s.version),
+      outcomes: sent.map((s) => s.outcome),
+      ...(refusals.length > 0 && { detail: { ...context.detail, refusals } }),
+    };
   };
   const outcomes = await store.objects.add(request.collectionId, request.partnerId, incoming, request.scope, pushEvent);
   // Nothing to store, so no transaction: the refusals are recorded on their own.

@@ -5,7 +5,7 @@
  * resolve theirs (admin/audit.ts), so the same names mean the same things.
  */
 import { taxiiError } from '../errors.js';
-import { createConsoleStats, type CollectionFigures, type PartnerActivity, type PartnerFigures, type Traffic } from '../store/console-stats.js';
+import { createConsoleStats, type CollectionFigures, type PartnerActivity, type PartnerFigures, type Refusal, type Traffic } from '../store/console-stats.js';
 import type { Store } from '../store/index.js';
 import { createCollectionAdmin } from './collections.js';
 import { refuse } from './input.js';
@@ -29,6 +29,8 @@ export interface TrafficReport extends Traffic {
 }
 
 export const DEFAULT_TRAFFIC_DAYS = 30;
+const DEFAULT_REFUSALS = 50;
+const MAX_REFUSALS = 1000;
 /** A year, leap day included. */
 export const MAX_TRAFFIC_DAYS = 366;
 
@@ -45,6 +47,8 @@ export interface AdminStats {
   traffic(filter: TrafficFilter): Promise<TrafficReport>;
   /** When each partner last pulled and pushed (those that ever did). */
   activity(): Promise<PartnerActivity[]>;
+  /** The latest refusals in a collection (ROOT/ALIAS-OR-ID), with their reasons. */
+  refusals(collection: string, limit?: string): Promise<Refusal[]>;
 }
 
 export function createAdminStats(store: Store): AdminStats {
@@ -73,5 +77,11 @@ export function createAdminStats(store: Store): AdminStats {
     },
 
     activity: () => stats.activity(),
+
+    async refusals(collection, limit) {
+      const count = limit === undefined ? DEFAULT_REFUSALS : /^[0-9]{1,4}$/.test(limit) ? Number(limit) : Number.NaN;
+      if (!(count >= 1 && count <= MAX_REFUSALS)) refuse(`limit "${limit ?? ''}": a whole number from 1 to ${MAX_REFUSALS}`);
+      return stats.refusals((await collections.show(collection)).id, count);
+    },
   };
 }

@@ -11,7 +11,7 @@ import type { IssuedKey } from './partners.js';
 import type { Overview, TrafficReport } from './stats.js';
 import type { InspectedVersion } from './objects.js';
 import type { StoredObjectSummary } from '../store/object-inspection.js';
-import type { PartnerActivity } from '../store/console-stats.js';
+import type { PartnerActivity, Refusal } from '../store/console-stats.js';
 import type { TlpLevel } from '../stix/tlp.js';
 
 /** Who may change it: the configuration file, or administration (the command line and the admin API). */
@@ -96,3 +96,5 @@ export const activityJson = (a: PartnerActivity) => ({
   last_pull: a.lastPull === null ? null : formatMicros(a.lastPull),
   last_push: a.lastPush === null ? null : formatMicros(a.lastPush),
 });
+
+export const refusalJson = (r: Refusal) => ({ at: formatMicros(r.at), partner: r.partner, id: r.id, version: r.version, reason: r.reason });

@@ -8,7 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createObjectQueries } from '../admin/objects.js';
 import { createAdminStats } from '../admin/stats.js';
-import { activityJson, inspectedVersionJson, objectSummaryJson, overviewJson, trafficJson } from '../admin/views.js';
+import { activityJson, inspectedVersionJson, objectSummaryJson, overviewJson, refusalJson, trafficJson } from '../admin/views.js';
 import { taxiiError } from '../errors.js';
 import type { AppDeps } from './context.js';
 import { ADMIN_ROUTE } from './surfaces.js';
@@ -53,6 +53,10 @@ export function adminStatsRoutes(api: FastifyInstance, deps: Pick<AppDeps, 'stor
   api.get<{ Params: CollectionParams; Querystring: Query }>('/collections/:root/:collection/objects', route, async (request) => ({
     objects: (await objects.latest(path(request.params), parameters(request.query, ['type', 'limit'] as const))).map(objectSummaryJson),
   }));
+  api.get<{ Params: CollectionParams; Querystring: Query }>('/collections/:root/:collection/refusals', route, async (request) => {
+    const { limit } = parameters(request.query, ['limit'] as const);
+    return { refusals: (await stats.refusals(path(request.params), limit)).map(refusalJson) };
+  });
   api.get<{ Params: CollectionParams & { id: string }; Querystring: Query }>('/collections/:root/:collection/objects/:id', route, async (request) => {
     const { partner } = parameters(request.query, ['partner'] as const);
     const versions = await objects.versions(path(request.params), request.params.id, partner);

@@ -71,6 +71,15 @@ export interface PartnerActivity {
   readonly lastPush: number | null;
 }
 
+export interface Refusal {
+  /** Microseconds since the epoch. */
+  readonly at: number;
+  readonly partner: string;
+  readonly id: string;
+  readonly version: string;
+  readonly reason: string;
+}
+
 export interface ConsoleStats {
   /** Active collections of active API roots, by root, title and id; the definitions collection only when it holds objects. */
   collections(): Promise<CollectionFigures[]>;
@@ -78,6 +87,8 @@ export interface ConsoleStats {
   traffic(query: TrafficQuery): Promise<Traffic>;
   /** When each partner that ever pulled or pushed last did so. */
   activity(): Promise<PartnerActivity[]>;
+  /** The latest versions refused in a collection, newest first, with why (pushes recorded since issue 15 keep the reason). */
+  refusals(collectionId: string, limit: number): Promise<Refusal[]>;
 }
 
 /**
@@ -151,6 +162,21 @@ const PARTNER_ACTIVITY = {
     GROUP BY actor ORDER BY actor`,
 };
 
+/**
+ * The collection's pushes that refused something, newest first by the (collection_id, at)
+ * index, then each refused version with the reason the push recorded.
+ */
+const COLLECTION_REFUSALS = {
+  name: 'console_collection_refusals',
+  text: `SELECT e.at, e.actor, r.id, r.version, r.reason
+    FROM (SELECT id, at, actor, detail FROM audit_events
+          WHERE collection_id = $1 AND action = 'push' AND 'refused' = ANY (outcomes)
+          ORDER BY at DESC, id DESC LIMIT $2) e
+      CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(coalesce(e.detail -> 'refusals', '[]'::jsonb)) AS (id text, version text, reason text))
+        WITH ORDINALITY AS r(id, version, reason, n)
+    ORDER BY e.at DESC, e.id DESC, r.n LIMIT $2`,
+};
+
 interface CollectionRow {
   api_root_id: string;
   id: string;
@@ -206,6 +232,13 @@ export function createConsoleStats(db: Db): ConsoleStats {
       return {
         at: toNumber(row.at), total: toNumber(row.total), active: toNumber(row.active), suspended: toNumber(row.suspended), seenLast24h: toNumber(row.seen),
       };
+    },
+
+    async refusals(collectionId, limit) {
+      const rows = await db.query<{ at: unknown; actor: string; id: string; version: string; reason: string }>(
+        COLLECTION_REFUSALS.text, [collectionId, limit], { name: COLLECTION_REFUSALS.name },
+      );
+      return rows.map((r) => ({ at: toNumber(r.at), partner: r.actor, id: r.id, version: r.version, reason: r.reason }));
     },
 
     async activity() {

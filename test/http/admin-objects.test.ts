@@ -71,3 +71,20 @@ t.test('every refusal is a clear error', async (t) => {
   t.equal((await app.app.inject({ url: '/admin/api/collections/main/nope/objects', headers: ops })).statusCode, 404, 'an unknown collection');
   t.equal((await app.app.inject({ url: '/admin/api/collections/main/rw/objects', headers: { authorization: basicAuth('alice') } })).statusCode, 401, 'partner credentials');
 });
+
+t.test('recent refusals: each refused version with the reason its partner was given, newest first', async (t) => {
+  const broken = indicator({ pattern: "[file:name MATCHES '(unclosed']" });
+  const conflicting = { ...green, name: 'the same version, other content' };
+  const posted = await app.post('alice', `/main/collections/${C_RW}/`, [broken, indicator(), conflicting]);
+  t.match(posted.json(), { success_count: 1, failure_count: 2 });
+  const res = await get('/refusals');
+  t.equal(res.statusCode, 200, res.body);
+  const refusals = (res.json() as { refusals: { partner: string; id: string; reason: string }[] }).refusals;
+  t.match(refusals.slice(0, 2), [
+    { partner: 'alice', id: broken['id'], reason: /^indicator\.pattern: MATCHES needs a PCRE regular expression/ },
+    { partner: 'alice', id: green['id'], reason: /already stored with different content/ },
+  ]);
+  t.equal(((await get('/refusals?limit=1')).json() as { refusals: unknown[] }).refusals.length, 1, 'limit');
+  t.equal((await get('/refusals?limit=0')).statusCode, 400);
+  t.equal((await get('/refusals?since=x')).statusCode, 400);
+});

@@ -42,6 +42,8 @@ const pushed = await server.post('alice', `/main/collections/${C_RW}/`, [
   indicator(),
 ]);
 if (pushed.statusCode !== 202) throw new Error(`seeding failed: ${pushed.body}`);
+const refusedPost = await server.post('alice', `/main/collections/${C_RW}/`, [indicator({ pattern: "[ipv4-addr:value = '1.2.3.4' AND file:name = 'a']" })]);
+if (refusedPost.json().failure_count !== 1) throw new Error(`seeding failed: ${refusedPost.body}`);
 await server.request('alice', { url: `/main/collections/${C_RW}/objects/` });
 // A collection made by administration, whose settings the console may change.
 const made = await server.app.inject({
@@ -184,6 +186,10 @@ t.test('onboard a partner in the browser, poll with its new key, grant it a coll
   // A click, not check(): the box shows what the server holds, after the change is confirmed and made.
   await rw.getByLabel('gina writes').click();
   await page.getByRole('status').filter({ hasText: 'gina may now read and write Read-write.' }).waitFor();
+  await rw.getByRole('button', { name: 'Show recent refusals' }).click();
+  const refusals = rw.getByRole('table', { name: 'Recent refusals in Read-write' });
+  await refusals.waitFor();
+  t.match(await refusals.textContent(), /alice.*comparisons joined by AND in one observation expression must be about one SCO type/, 'a refusal and its reason');
   const phishing = page.locator('section[data-collection="phishing"]');
   await phishing.getByLabel('Highest TLP accepted').selectOption('amber');
   await phishing.getByRole('button', { name: 'Save settings' }).click();

@@ -58,6 +58,34 @@ function AddGrant({ collection, onChanged }: { collection: Collection; onChanged
 
 const TLP = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
 
+interface Refusal {
+  readonly at: string;
+  readonly partner: string;
+  readonly id: string;
+  readonly version: string;
+  readonly reason: string;
+}
+
+/** What partners sent that was refused, and the reason each was given. */
+function Refusals({ collection }: { collection: Collection }) {
+  const [refusals, setRefusals] = useState<readonly Refusal[] | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const show = () => api.get<{ refusals: Refusal[] }>(`${pathOf(collection)}/refusals?limit=20`).then((r) => setRefusals(r.refusals), setError);
+  if (error !== undefined) return <ErrorMessage error={error} />;
+  if (refusals === undefined) return <button type="button" onClick={show}>Show recent refusals</button>;
+  if (refusals.length === 0) return <Empty>Nothing sent to this collection was refused.</Empty>;
+  return (
+    <table aria-label={`Recent refusals in ${collection.title}`}>
+      <thead><tr><th scope="col">When</th><th scope="col">Partner</th><th scope="col">Object</th><th scope="col">Why</th></tr></thead>
+      <tbody>
+        {refusals.map((r, i) => (
+          <tr key={i}><td>{r.at.slice(0, 19).replace('T', ' ')} UTC</td><td>{r.partner}</td><td>{r.id}<br /><small>{r.version}</small></td><td class="reason">{r.reason}</td></tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /** The sharing and validation settings of a collection, changed together. */
 function EditSettings({ collection, onChanged }: { collection: Collection; onChanged: (message: preact.ComponentChildren) => void }) {
   const [defaultTlp, setDefaultTlp] = useState(collection.default_tlp);
@@ -127,6 +155,7 @@ export function CollectionsPage() {
             </table>
           )}
           <AddGrant collection={c} onChanged={changed} />
+          <Refusals collection={c} />
         </section>
       ))}
     </>
