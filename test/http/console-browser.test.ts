@@ -90,6 +90,27 @@ async function logIn(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
+t.test('usable with the keyboard alone: log in, move between pages, open a partner\'s traffic', async (t) => {
+  const problems: string[] = [];
+  const page = await openPage(problems);
+  await page.goto(`${origin}/console/`);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('ops');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(ADMIN_KEY);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('link', { name: 'Partners' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Partners' }).waitFor();
+  await page.locator('tr[data-partner="alice"]').getByRole('button', { name: 'Traffic' }).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[data-traffic="alice"] canvas').first().waitFor();
+  t.equal(await page.locator('[data-traffic="alice"] canvas').count(), 2, 'alice\'s sent and received charts');
+  t.same(problems, [], 'no script error and no CSP violation');
+  await page.context().close();
+});
+
 t.test('a wrong key is refused in words; partner keys open nothing', async (t) => {
   const problems: string[] = [];
   const page = await openPage(problems);

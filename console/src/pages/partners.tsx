@@ -2,7 +2,8 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
-import type { NewKey, Partner } from '../types.js';
+import { TrafficChart } from '../charts.js';
+import type { NewKey, Partner, Traffic } from '../types.js';
 import { Empty, ErrorMessage } from '../widgets.js';
 
 const CLEARANCES = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
@@ -80,6 +81,24 @@ function EditPartner({ partner, onDone }: { partner: Partner; onDone: (message: 
   );
 }
 
+/** What one partner sent and received per day over 30 days. */
+function PartnerTraffic({ partner }: { partner: Partner }) {
+  const [traffic, setTraffic] = useState<Traffic | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  useEffect(() => {
+    api.get<Traffic>(`/traffic?days=30&partner=${encodeURIComponent(partner.id)}`).then(setTraffic, setError);
+  }, [partner.id]);
+  if (error !== undefined) return <ErrorMessage error={error} />;
+  if (traffic === undefined) return <p>Loading…</p>;
+  if (traffic.series.length === 0) return <Empty>{partner.id} sent and received nothing in the last 30 days.</Empty>;
+  return (
+    <div class="charts" data-traffic={partner.id}>
+      <TrafficChart traffic={traffic} measure="received" label={`Versions ${partner.id} sent per day (stored)`} />
+      <TrafficChart traffic={traffic} measure="served" label={`Versions ${partner.id} received per day`} />
+    </div>
+  );
+}
+
 /** A new key, then the partner's other keys revoked: what a leaked key calls for. */
 async function rotateKey(partner: Partner): Promise<NewKey> {
   const issued = await api.post<{ key: NewKey }>(`/partners/${encodeURIComponent(partner.id)}/keys`, {});
@@ -96,6 +115,7 @@ export function PartnersPage() {
   const [error, setError] = useState<unknown>(undefined);
   const [news, setNews] = useState<preact.ComponentChildren>(undefined);
   const [editing, setEditing] = useState<string | undefined>(undefined);
+  const [charted, setCharted] = useState<string | undefined>(undefined);
   const load = () =>
     Promise.all([api.get<{ partners: Partner[] }>('/partners'), api.get<{ partners: Activity[] }>('/activity')]).then(([p, a]) => {
       setPartners(p.partners);
@@ -169,9 +189,15 @@ export function PartnersPage() {
                         {managed && p.status === 'suspended' && <button type="button" onClick={() => setStatus(p, 'active')}>Resume</button>}
                         {managed && <button type="button" aria-expanded={editing === p.id} onClick={() => setEditing(editing === p.id ? undefined : p.id)}>Edit</button>}
                         {managed && <button type="button" onClick={() => rotate(p)}>Rotate key</button>}
+                        <button type="button" aria-expanded={charted === p.id} onClick={() => setCharted(charted === p.id ? undefined : p.id)}>Traffic</button>
                       </div>
                     </td>
                   </tr>
+                  {charted === p.id && (
+                    <tr>
+                      <td colSpan={9}><PartnerTraffic partner={p} /></td>
+                    </tr>
+                  )}
                   {editing === p.id && (
                     <tr>
                       <td colSpan={9}>
