@@ -94,8 +94,11 @@ t.test('usable with the keyboard alone: log in, move between pages, open a partn
   const problems: string[] = [];
   const page = await openPage(problems);
   await page.goto(`${origin}/console/`);
+  // The form appears once the page knows there is no session yet.
+  await page.getByLabel('Admin user').waitFor();
   await page.keyboard.press('Tab');
   await page.keyboard.type('ops');
+  t.equal(await page.getByLabel('Admin user').inputValue(), 'ops', 'Tab reaches the admin user first');
   await page.keyboard.press('Tab');
   await page.keyboard.type(ADMIN_KEY);
   await page.keyboard.press('Enter');
@@ -137,6 +140,7 @@ t.test('the overview: figures, and the charts drawn from the seeded exchange', a
   t.match(await page.locator('[data-chart="received"]').textContent(), /alice/, 'the received chart\'s legend names the partner');
   const row = page.getByRole('row').filter({ hasText: 'rw' });
   t.match(await row.first().textContent(), /main.*3.*3/, 'the collection row counts its 3 objects and 3 versions');
+  await page.locator('[data-health]').filter({ hasText: 'ready' }).waitFor();
   t.equal(await page.locator('[data-health]').textContent(), 'Server: ready', 'the server\'s health');
   await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
   t.same(problems, [], 'no script error and no CSP violation');
@@ -190,6 +194,8 @@ t.test('onboard a partner in the browser, poll with its new key, grant it a coll
   await page.getByLabel('Communities of gina').fill('eu, nato');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('status').filter({ hasText: 'Partner gina now has clearance GREEN and communities eu, nato.' }).waitFor();
+  // The list reloads after the change is reported: wait for the row to show it.
+  await row.filter({ hasText: 'eu, nato' }).waitFor();
   t.match(await row.textContent(), /GREEN.*eu, nato.*never.*never/, 'the row shows it; gina has pulled nothing yet (its discovery is no pull)');
   await row.getByRole('button', { name: 'Rotate key' }).click();
   await page.getByRole('status').filter({ hasText: 'its other keys are revoked' }).waitFor();
@@ -215,6 +221,7 @@ t.test('onboard a partner in the browser, poll with its new key, grant it a coll
   await phishing.getByLabel('Highest TLP accepted').selectOption('amber');
   await phishing.getByRole('button', { name: 'Save settings' }).click();
   await page.getByRole('status').filter({ hasText: 'Settings of Phishing saved.' }).waitFor();
+  await phishing.locator('.settings').filter({ hasText: 'at most TLP:AMBER' }).waitFor();
   t.match(await phishing.locator('.settings').textContent(), /at most TLP:AMBER is accepted/, 'the collection\'s settings changed');
   await page.screenshot({ path: join(SCREENSHOTS, 'collections.png'), fullPage: true });
   const objects = await httpCall({ port, path: `/main/collections/${C_RW}/objects/`, headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
@@ -237,6 +244,7 @@ t.test('onboard a partner in the browser, poll with its new key, grant it a coll
   await page.getByRole('link', { name: 'Partners' }).click();
   await page.locator('tr[data-partner="gina"]').getByRole('button', { name: 'Suspend' }).click();
   await page.getByRole('status').filter({ hasText: 'Partner gina is suspended.' }).waitFor();
+  await page.locator('tr[data-partner="gina"]').filter({ hasText: 'suspended' }).waitFor();
   t.match(await page.locator('tr[data-partner="gina"]').textContent(), /suspended/);
   await page.screenshot({ path: join(SCREENSHOTS, 'partner-suspended.png'), fullPage: true });
   const refused = await httpCall({ port, path: '/taxii2/', headers: { accept: TAXII, authorization: basicAuth('gina', key) } });
