@@ -12,6 +12,15 @@ export function checkName(what: string, value: string): string {
   return value;
 }
 
+/** A count typed as plain digits, from 1 to `max`; `fallback` when not given. */
+export function wholeNumber(what: string, text: string | undefined, max: number, fallback: number): number {
+  if (text === undefined) return fallback;
+  const digits = String(max).length;
+  const value = new RegExp(`^[0-9]{1,${digits}}$`).test(text) ? Number(text) : Number.NaN;
+  if (!(value >= 1 && value <= max)) refuse(`${what} "${text}": a whole number from 1 to ${max}`);
+  return value;
+}
+
 export function tlpOf(what: string, value: string): TlpLevel {
   if (!(TLP_LEVELS as readonly string[]).includes(value)) refuse(`${what} "${value}": one of ${TLP_LEVELS.join(', ')}`);
   return levelOf(value as TlpName);

@@ -10,7 +10,7 @@ import { isStixIdentifier, isTypeName } from '../stix/common-properties.js';
 import type { Store } from '../store/index.js';
 import { createObjectInspection, type StoredObjectSummary, type StoredVersionDetail } from '../store/object-inspection.js';
 import { createCollectionAdmin } from './collections.js';
-import { refuse } from './input.js';
+import { refuse, wholeNumber } from './input.js';
 
 export const DEFAULT_OBJECT_LIMIT = 50;
 const MAX_OBJECT_LIMIT = 1000;
@@ -33,13 +33,6 @@ export interface ObjectQueries {
   latest(collectionPath: string, filter: { readonly type?: string; readonly limit?: string }): Promise<StoredObjectSummary[]>;
   /** `partner`: also say whether that partner receives each version, and why. */
   versions(collectionPath: string, objectId: string, partner?: string): Promise<InspectedVersion[]>;
-}
-
-function limitOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_OBJECT_LIMIT;
-  const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(limit >= 1 && limit <= MAX_OBJECT_LIMIT)) refuse(`limit "${text}": a whole number from 1 to ${MAX_OBJECT_LIMIT}`);
-  return limit;
 }
 
 export function createObjectQueries(store: Store): ObjectQueries {
@@ -69,7 +62,7 @@ export function createObjectQueries(store: Store): ObjectQueries {
     async latest(collectionPath, filter) {
       if (filter.type !== undefined && !isTypeName(filter.type)) refuse(`type "${filter.type}": a STIX type name such as indicator`);
       const collection = await collections.show(collectionPath);
-      return inspection.latest(collection.id, filter.type, limitOf(filter.limit));
+      return inspection.latest(collection.id, filter.type, wholeNumber('limit', filter.limit, MAX_OBJECT_LIMIT, DEFAULT_OBJECT_LIMIT));
     },
     async versions(collectionPath, objectId, partner) {
       if (!isStixIdentifier(objectId)) refuse(`object "${objectId}": a STIX identifier such as indicator--<UUID>`);

@@ -8,7 +8,7 @@ import { taxiiError } from '../errors.js';
 import { createConsoleStats, type CollectionFigures, type PartnerActivity, type PartnerFigures, type Refusal, type Traffic } from '../store/console-stats.js';
 import type { Store } from '../store/index.js';
 import { createCollectionAdmin } from './collections.js';
-import { refuse } from './input.js';
+import { wholeNumber } from './input.js';
 
 export interface Overview {
   readonly collections: readonly CollectionFigures[];
@@ -34,12 +34,6 @@ const MAX_REFUSALS = 1000;
 /** A year, leap day included. */
 export const MAX_TRAFFIC_DAYS = 366;
 
-function daysOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_TRAFFIC_DAYS;
-  const days = /^[0-9]{1,3}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(days >= 1 && days <= MAX_TRAFFIC_DAYS)) refuse(`days "${text}": a whole number from 1 to ${MAX_TRAFFIC_DAYS}`);
-  return days;
-}
 
 export interface AdminStats {
   overview(): Promise<Overview>;
@@ -61,7 +55,7 @@ export function createAdminStats(store: Store): AdminStats {
     },
 
     async traffic(filter) {
-      const days = daysOf(filter.days);
+      const days = wholeNumber('days', filter.days, MAX_TRAFFIC_DAYS, DEFAULT_TRAFFIC_DAYS);
       const collectionId = filter.collection === undefined ? undefined : (await collections.show(filter.collection)).id;
       if (filter.partner !== undefined && (await store.directory.findPartner(filter.partner)) === undefined) {
         // As the audit queries: a removed partner's history is still asked for by id; only a name never seen is refused.
@@ -79,9 +73,7 @@ export function createAdminStats(store: Store): AdminStats {
     activity: () => stats.activity(),
 
     async refusals(collection, limit) {
-      const count = limit === undefined ? DEFAULT_REFUSALS : /^[0-9]{1,4}$/.test(limit) ? Number(limit) : Number.NaN;
-      if (!(count >= 1 && count <= MAX_REFUSALS)) refuse(`limit "${limit ?? ''}": a whole number from 1 to ${MAX_REFUSALS}`);
-      return stats.refusals((await collections.show(collection)).id, count);
+      return stats.refusals((await collections.show(collection)).id, wholeNumber('limit', limit, MAX_REFUSALS, DEFAULT_REFUSALS));
     },
   };
 }

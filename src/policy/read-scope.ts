@@ -13,7 +13,7 @@
  *   (store/object-store.ts, `add`); a reader is served the earliest copy it may see.
  */
 import type { CollectionPolicy } from '../config/types.js';
-import { RED, nameOf, type TlpLevel } from '../stix/tlp.js';
+import { RED, tlpLabel, type TlpLevel } from '../stix/tlp.js';
 import { redact } from './redaction.js';
 
 export interface Reader {
@@ -135,9 +135,8 @@ export function mayReadVersion(scope: ReadScope, v: VersionFacts): boolean {
 /** The decision in words, for an operator asking why a partner does or does not receive a version. */
 export function explainReadDecision(decision: ReadDecision, scope: ReadScope, v: VersionFacts): string {
   const { reader } = scope;
-  const label = (level: TlpLevel) => `TLP:${nameOf(level).toUpperCase()}`;
   const level = effectiveLevel(v, scope.defaultTlp);
-  const marked = v.tlpLevel === null ? `unmarked, so the collection's default ${label(scope.defaultTlp)}` : label(level);
+  const marked = v.tlpLevel === null ? `unmarked, so the collection's default ${tlpLabel(scope.defaultTlp)}` : tlpLabel(level);
   switch (decision) {
     case 'own-submission':
       return `${reader.partnerId} submitted this version: a partner always sees what it sent`;
@@ -146,15 +145,15 @@ export function explainReadDecision(decision: ReadDecision, scope: ReadScope, v:
     case 'always-visible':
       return `every reader of the collection sees ${v.objectType} objects (LR6)`;
     case 'above-clearance':
-      return `the version is ${marked}, above ${reader.partnerId}'s clearance ${label(reader.clearance)}`;
+      return `the version is ${marked}, above ${reader.partnerId}'s clearance ${tlpLabel(reader.clearance)}`;
     case 'not-a-recipient':
       return `the version is ${marked}${v.recipientPartners !== null || v.recipientCommunities !== null ? ' with a recipients marking' : ''}, and ${reader.partnerId} is not among its recipients (partners ${(v.recipientPartners ?? []).join(', ') || 'none'}; communities ${(v.recipientCommunities ?? []).join(', ') || 'none'})`;
     case 'granular-above-clearance': {
       const ceiling = (scope.granular === 'withhold' ? v.granularLevel : v.granularRequiredLevel) as TlpLevel;
-      return `a granular marking of ${label(ceiling)} is above ${reader.partnerId}'s clearance ${label(reader.clearance)}, and the collection ${scope.granular === 'withhold' ? 'withholds such versions' : 'would have to remove a required property'}`;
+      return `a granular marking of ${tlpLabel(ceiling)} is above ${reader.partnerId}'s clearance ${tlpLabel(reader.clearance)}, and the collection ${scope.granular === 'withhold' ? 'withholds such versions' : 'would have to remove a required property'}`;
     }
     case 'cleared':
-      return `the version is ${marked}, within ${reader.partnerId}'s clearance ${label(reader.clearance)}${v.recipientPartners !== null || v.recipientCommunities !== null || level === RED ? `, and ${reader.partnerId} is among its recipients` : ''}`;
+      return `the version is ${marked}, within ${reader.partnerId}'s clearance ${tlpLabel(reader.clearance)}${v.recipientPartners !== null || v.recipientCommunities !== null || level === RED ? `, and ${reader.partnerId} is among its recipients` : ''}`;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { CollectionPolicy } from '../config/types.js';
 import { recipientsOf, type Recipients } from './recipients.js';
-import { TLP_MARKINGS, mostRestrictive, nameOf, RED, type TlpLevel } from '../stix/tlp.js';
+import { TLP_MARKINGS, mostRestrictive, RED, tlpLabel, type TlpLevel } from '../stix/tlp.js';
 
 type Obj = Record<string, unknown>;
 
@@ -28,7 +28,6 @@ export interface WriteContext {
   readonly requiredProperties: (type: string) => ReadonlySet<string>;
 }
 
-const TLP_LABEL = (level: TlpLevel) => `TLP:${nameOf(level).toUpperCase()}`;
 
 function granularLevels(o: Obj, required: ReadonlySet<string>): { all: TlpLevel | null; required: TlpLevel | null } {
   let all: TlpLevel | null = null;
@@ -76,7 +75,7 @@ export function assessWrite(o: Obj, type: string, ctx: WriteContext): WriteFacts
     }
     const effective = tlpLevel ?? policy.defaultTlp;
     if (effective > policy.maxTlp) {
-      return `${type}.object_marking_refs: ${TLP_LABEL(effective)} exceeds this collection's maximum, ${TLP_LABEL(policy.maxTlp)}`;
+      return `${type}.object_marking_refs: ${tlpLabel(effective)} exceeds this collection's maximum, ${tlpLabel(policy.maxTlp)}`;
     }
     if (effective === RED && recipients === undefined) {
       return `${type}.object_marking_refs: TLP:RED content needs a recipients marking (${'extension-definition--b4f69bed-1fee-46d6-9ab7-274a05203997'}) naming who may receive it`;

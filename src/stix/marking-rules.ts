@@ -4,11 +4,9 @@
  * only by the published TLP marking definitions, exactly as published.
  */
 import { canonicalJson } from './canonical.js';
-import { TLP2_EXTENSION_ID, TLP_MARKINGS, nameOf, tlpMarking, type TlpLevel } from './tlp.js';
+import { TLP2_EXTENSION_ID, TLP_MARKINGS, nameOf, tlpLabel, tlpMarking } from './tlp.js';
 
 type Obj = Record<string, unknown>;
-
-const TLP_LABEL = (level: TlpLevel): string => `TLP:${nameOf(level).toUpperCase()}`;
 
 /** stix-2.1.md §3 object_marking_refs, granular_markings: a marking definition MUST NOT reference itself. */
 function selfReferenceFailure(o: Obj): string | undefined {
@@ -38,8 +36,8 @@ function tlpDefinitionFailure(o: Obj): string | undefined {
   const expected = nameOf(level);
   const sameLevel = claimed === expected || (expected === 'clear' && claimed === 'white');
   return sameLevel
-    ? `marking-definition: ${id} is the published ${TLP_LABEL(level)} marking; post it exactly as published or not at all (L11, L12, L15)`
-    : `marking-definition: ${id} is the published ${TLP_LABEL(level)} marking and must define exactly that level (L11, L15)`;
+    ? `marking-definition: ${id} is the published ${tlpLabel(level)} marking; post it exactly as published or not at all (L11, L12, L15)`
+    : `marking-definition: ${id} is the published ${tlpLabel(level)} marking and must define exactly that level (L11, L15)`;
 }
 
 export function markingDefinitionFailure(o: Obj, type: string): string | undefined {

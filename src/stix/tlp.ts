@@ -18,6 +18,11 @@ export function nameOf(level: TlpLevel): TlpName {
   return TLP_LEVELS[level];
 }
 
+/** `TLP:AMBER+STRICT`: a level as people write it. */
+export function tlpLabel(level: TlpLevel): string {
+  return `TLP:${nameOf(level).toUpperCase()}`;
+}
+
 /** The published marking-definition ids of TLP 1.0 and 2.0 (tlp.md §5 table). */
 export const TLP_IDS = {
   white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9', // TLP 1.0
@@ -62,7 +67,7 @@ export function tlpMarking(id: string): Record<string, unknown> {
   }
   return {
     type: 'marking-definition', spec_version: '2.1', id, created: '2022-10-01T00:00:00.000Z',
-    name: `TLP:${nameOf(level).toUpperCase()}`,
+    name: tlpLabel(level),
     extensions: { [TLP2_EXTENSION_ID]: { extension_type: 'property-extension', tlp_2_0: nameOf(level) } },
   };
 }

@@ -1,10 +1,10 @@
 /** Collections: their settings and grants; grants are changed here (each change confirmed). */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { collectionPath, instant } from '../format.js';
 import type { Collection, Grant } from '../types.js';
 import { Empty, ErrorMessage } from '../widgets.js';
 
-const pathOf = (c: Collection) => `/collections/${encodeURIComponent(c.api_root)}/${encodeURIComponent(c.alias ?? c.id)}`;
 const rightsOf = (g: { read: boolean; write: boolean }) => [g.read && 'read', g.write && 'write'].filter(Boolean).join(' and ') || 'nothing';
 
 function GrantRow({ collection, grant, onChanged }: { collection: Collection; grant: Grant; onChanged: (message: preact.ComponentChildren) => void }) {
@@ -13,7 +13,7 @@ function GrantRow({ collection, grant, onChanged }: { collection: Collection; gr
     const what = rights === undefined ? `Revoke the grant of ${grant.to} on ${collection.title}?` : `Let ${grant.to} ${rightsOf(rights)} ${collection.title}?`;
     if (!confirm(what)) return;
     try {
-      const path = `${pathOf(collection)}/grants/${encodeURIComponent(grant.to)}`;
+      const path = `${collectionPath(collection)}/grants/${encodeURIComponent(grant.to)}`;
       if (rights === undefined) await api.delete(path);
       else await api.put(path, rights);
       onChanged(<p class="done" role="status">{rights === undefined ? `Grant of ${grant.to} revoked.` : `${grant.to} may now ${rightsOf(rights)} ${collection.title}.`}</p>);
@@ -39,7 +39,7 @@ function AddGrant({ collection, onChanged }: { collection: Collection; onChanged
     event.preventDefault();
     if (!confirm(`Let ${grantee} ${rightsOf({ read, write })} ${collection.title}?`)) return;
     try {
-      await api.put(`${pathOf(collection)}/grants/${encodeURIComponent(grantee)}`, { read, write });
+      await api.put(`${collectionPath(collection)}/grants/${encodeURIComponent(grantee)}`, { read, write });
       setGrantee('');
       onChanged(<p class="done" role="status">{grantee} may now {rightsOf({ read, write })} {collection.title}.</p>);
     } catch (err) {
@@ -70,7 +70,7 @@ interface Refusal {
 function Refusals({ collection }: { collection: Collection }) {
   const [refusals, setRefusals] = useState<readonly Refusal[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
-  const show = () => api.get<{ refusals: Refusal[] }>(`${pathOf(collection)}/refusals?limit=20`).then((r) => setRefusals(r.refusals), setError);
+  const show = () => api.get<{ refusals: Refusal[] }>(`${collectionPath(collection)}/refusals?limit=20`).then((r) => setRefusals(r.refusals), setError);
   if (error !== undefined) return <ErrorMessage error={error} />;
   if (refusals === undefined) return <button type="button" onClick={show}>Show recent refusals</button>;
   if (refusals.length === 0) return <Empty>Nothing sent to this collection was refused.</Empty>;
@@ -79,7 +79,7 @@ function Refusals({ collection }: { collection: Collection }) {
       <thead><tr><th scope="col">When</th><th scope="col">Partner</th><th scope="col">Object</th><th scope="col">Why</th></tr></thead>
       <tbody>
         {refusals.map((r, i) => (
-          <tr key={i}><td>{r.at.slice(0, 19).replace('T', ' ')} UTC</td><td>{r.partner}</td><td>{r.id}<br /><small>{r.version}</small></td><td class="reason">{r.reason}</td></tr>
+          <tr key={i}><td>{instant(r.at)}</td><td>{r.partner}</td><td>{r.id}<br /><small>{r.version}</small></td><td class="reason">{r.reason}</td></tr>
         ))}
       </tbody>
     </table>
@@ -97,7 +97,7 @@ function EditSettings({ collection, onChanged }: { collection: Collection; onCha
     const changes = { default_tlp: defaultTlp, max_tlp: maxTlp, validation, granular };
     if (!confirm(`Change ${collection.title}: unmarked objects TLP:${defaultTlp.toUpperCase()}, at most TLP:${maxTlp.toUpperCase()}, validation ${validation}, granular ${granular}?`)) return;
     try {
-      await api.patch(pathOf(collection), changes);
+      await api.patch(collectionPath(collection), changes);
       onChanged(<p class="done" role="status">Settings of {collection.title} saved.</p>);
     } catch (err) {
       onChanged(<ErrorMessage error={err} />);

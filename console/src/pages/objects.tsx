@@ -1,10 +1,10 @@
 /** A collection's objects: find by type or id, read each version as stored, and see why a partner does or does not receive it. */
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { collectionPath } from '../format.js';
 import type { Collection, ObjectSummary, StoredVersion } from '../types.js';
 import { Empty, ErrorMessage } from '../widgets.js';
 
-const pathOf = (c: Collection) => `/collections/${encodeURIComponent(c.api_root)}/${encodeURIComponent(c.alias ?? c.id)}`;
 const tlpText = (tlp: string | null, fallback: string) => (tlp === null ? `unmarked (counts as TLP:${fallback.toUpperCase()})` : `TLP:${tlp.toUpperCase()}`);
 
 function Versions({ collection, id }: { collection: Collection; id: string }) {
@@ -12,7 +12,7 @@ function Versions({ collection, id }: { collection: Collection; id: string }) {
   const [versions, setVersions] = useState<readonly StoredVersion[] | undefined>(undefined);
   const [error, setError] = useState<unknown>(undefined);
   const load = (forPartner: string) =>
-    api.get<{ versions: StoredVersion[] }>(`${pathOf(collection)}/objects/${encodeURIComponent(id)}${forPartner === '' ? '' : `?partner=${encodeURIComponent(forPartner)}`}`).then((r) => {
+    api.get<{ versions: StoredVersion[] }>(`${collectionPath(collection)}/objects/${encodeURIComponent(id)}${forPartner === '' ? '' : `?partner=${encodeURIComponent(forPartner)}`}`).then((r) => {
       setVersions(r.versions);
       setError(undefined);
     }, setError);
@@ -69,7 +69,7 @@ export function ObjectsPage() {
     }
     try {
       const query = type.trim() === '' ? '' : `?type=${encodeURIComponent(type.trim())}`;
-      setObjects((await api.get<{ objects: ObjectSummary[] }>(`${pathOf(collection)}/objects${query}`)).objects);
+      setObjects((await api.get<{ objects: ObjectSummary[] }>(`${collectionPath(collection)}/objects${query}`)).objects);
       setOpen(undefined);
       setError(undefined);
     } catch (err) {

@@ -2,6 +2,7 @@
 import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { instant } from '../format.js';
 import { TrafficChart } from '../charts.js';
 import type { NewKey, Partner, Traffic } from '../types.js';
 import { Empty, ErrorMessage } from '../widgets.js';
@@ -43,8 +44,8 @@ function AddPartner({ onAdded }: { onAdded: (partner: Partner, key: NewKey) => v
   );
 }
 
-/** An instant to the second, in UTC, as people read it. */
-const when = (at: string | null | undefined) => (at === null || at === undefined ? 'never' : `${at.slice(0, 19).replace('T', ' ')} UTC`);
+/** When it last happened, or never. */
+const when = (at: string | null | undefined) => (at === null || at === undefined ? 'never' : instant(at));
 
 interface Activity {
   readonly partner: string;
